@@ -1,0 +1,228 @@
+from django.contrib import admin
+from django.utils import timezone
+from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
+
+from locations.models import Location
+from sources.models import Report
+
+from .models import Claim, Event, EventActor, EventType, SubEventType, Tag, Verification
+from .services import event_refresh_verification
+
+VERIFICATION_COLOURS = {
+    Verification.CONFIRMED: "#1a7f37",
+    Verification.CORROBORATED: "#2da44e",
+    Verification.REPORTED: "#0969da",
+    Verification.CLAIMED: "#9a6700",
+    Verification.DISPUTED: "#cf222e",
+    Verification.REFUTED: "#82071e",
+    Verification.UNVERIFIED: "#57606a",
+}
+
+VERDICT_FIELDS = ("verdict", "verdict_reason")
+
+
+def verification_badge(event: Event) -> str:
+    return format_html(
+        '<span title="{}" style="color:#fff;background:{};padding:1px 6px;border-radius:8px">{}</span>',
+        event.verification_reason,
+        VERIFICATION_COLOURS.get(event.verification, "#57606a"),
+        event.verification,
+    )
+
+
+class CountryFilter(admin.SimpleListFilter):
+    """Events anywhere inside a country, by the gazetteer's materialised path."""
+
+    title = "country"
+    parameter_name = "country"
+
+    def lookups(self, request, model_admin):
+        return [(str(c.pk), c.name) for c in Location.objects.countries().only("pk", "name")]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        country = Location.objects.filter(pk=self.value()).first()
+        if country is None:
+            return queryset.none()
+        return queryset.filter(location__in=Location.objects.within(country))
+
+
+class ReportSelectMixin:
+    """Autocomplete widgets print a report with its source; fetch both in one query."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "report":
+            kwargs["queryset"] = Report.objects.select_related("source")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class EventActorInline(admin.TabularInline):
+    model = EventActor
+    extra = 0
+    autocomplete_fields = ("actor",)
+
+
+class ClaimInline(ReportSelectMixin, admin.StackedInline):
+    model = Claim
+    extra = 0
+    autocomplete_fields = ("report", "claimant", "speaker")
+    fields = (
+        ("claimant", "speaker", "stance", "subject"),
+        ("report", "claimed_on"),
+        "quote",
+        ("claimed_fatalities_low", "claimed_fatalities_high"),
+        "notes",
+    )
+
+
+@admin.register(Event)
+class EventAdmin(SimpleHistoryAdmin):
+    list_display = (
+        "id",
+        "date_start",
+        "date_end",
+        "summary",
+        "sub_event_type",
+        "location",
+        "verification_status",
+        "independent_reports",
+        "fatalities_best",
+    )
+    list_display_links = ("id", "summary")
+    list_select_related = ("sub_event_type", "location")
+    list_filter = (
+        "event_type",
+        CountryFilter,
+        "date_start",
+        "verification",
+        "geo_precision",
+        "date_precision",
+        "civilian_targeting",
+    )
+    search_fields = (
+        "summary",
+        "notes",
+        "location__name",
+        "location__aliases__name",
+        "actors__name",
+        "actors__aliases__name",
+        "acled_event_id",
+    )
+    date_hierarchy = "date_start"
+    autocomplete_fields = ("location", "event_type", "sub_event_type", "tags")
+    inlines = [EventActorInline, ClaimInline]
+    readonly_fields = (
+        "verification_status",
+        "verification_reason",
+        "independent_reports",
+        "verdict_by",
+        "verdict_at",
+        "created_at",
+        "updated_at",
+    )
+    fieldsets = (
+        (None, {"fields": ("summary", ("event_type", "sub_event_type"), "tags", "notes")}),
+        ("When", {"fields": (("date_start", "date_end", "date_precision"),)}),
+        ("Where", {"fields": ("location", "geo_precision", ("latitude", "longitude"))}),
+        (
+            "Fatalities (leave empty when unknown)",
+            {
+                "fields": (("fatalities_low", "fatalities_best", "fatalities_high"), "civilian_targeting"),
+            },
+        ),
+        (
+            "Verification",
+            {
+                "fields": (
+                    "verification_status",
+                    "verification_reason",
+                    "independent_reports",
+                    "verdict",
+                    "verdict_reason",
+                    "verdict_by",
+                    "verdict_at",
+                )
+            },
+        ),
+        ("Identifiers", {"fields": (("acled_event_id", "ucdp_ged_id"), ("created_at", "updated_at"))}),
+    )
+
+    @admin.display(description="verification", ordering="verification")
+    def verification_status(self, obj: Event) -> str:
+        return verification_badge(obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        if not request.user.has_perm("events.set_verdict"):
+            fields = (*fields, *VERDICT_FIELDS)
+        return fields
+
+    def save_model(self, request, obj, form, change):
+        if any(name in form.changed_data for name in VERDICT_FIELDS):
+            obj.verdict_by = request.user if obj.verdict else None
+            obj.verdict_at = timezone.now() if obj.verdict else None
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Claims and actor roles are saved by now: derive the status from them.
+        event_refresh_verification(event=form.instance)
+
+
+@admin.register(Claim)
+class ClaimAdmin(ReportSelectMixin, SimpleHistoryAdmin):
+    list_display = ("id", "event", "claimant", "speaker", "stance", "subject", "report", "claimed_on")
+    list_select_related = ("event", "claimant", "speaker", "report__source")
+    list_filter = ("stance", "subject", "report__source")
+    search_fields = ("quote", "claimant__name", "speaker__name", "report__title", "event__summary")
+    autocomplete_fields = ("event", "report", "claimant", "speaker")
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        event_refresh_verification(event=obj.event)
+
+    def delete_model(self, request, obj):
+        event = obj.event
+        super().delete_model(request, obj)
+        event_refresh_verification(event=event)
+
+    def delete_queryset(self, request, queryset):
+        events = list(Event.objects.filter(claims__in=queryset).distinct())
+        super().delete_queryset(request, queryset)
+        for event in events:
+            event_refresh_verification(event=event)
+
+
+class SubEventTypeInline(admin.TabularInline):
+    model = SubEventType
+    extra = 0
+    prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(EventType)
+class EventTypeAdmin(SimpleHistoryAdmin):
+    list_display = ("name", "slug")
+    search_fields = ("name",)
+    prepopulated_fields = {"slug": ("name",)}
+    inlines = [SubEventTypeInline]
+
+
+@admin.register(SubEventType)
+class SubEventTypeAdmin(SimpleHistoryAdmin):
+    list_display = ("name", "event_type", "slug")
+    list_select_related = ("event_type",)
+    list_filter = ("event_type",)
+    search_fields = ("name", "event_type__name")
+    prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    search_fields = ("name",)
+
+
+admin.site.site_header = "Conflict Events"
+admin.site.site_title = "Conflict Events admin"
+admin.site.index_title = "Data entry"

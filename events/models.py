@@ -1,0 +1,373 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Length, Lower
+from django.db.models.lookups import LessThanOrEqual
+from simple_history.models import HistoricalRecords
+
+from actors.models import Actor
+from locations.models import Location, coordinate_constraints
+from sources.models import Report
+
+from .precision import DatePrecision, GeoPrecision
+
+
+def _ordered(low: str, high: str) -> Q:
+    """low <= high, or either of them unknown (NULL)."""
+    return Q(**{f"{low}__isnull": True}) | Q(**{f"{high}__isnull": True}) | Q(**{f"{low}__lte": F(high)})
+
+
+def _choice_known(field: str, choices: type[models.Choices]) -> Q:
+    return Q(**{f"{field}__in": [choice.value for choice in choices]})
+
+
+class SlugNaturalKeyManager(models.Manager):
+    """Vocabulary rows are referred to by slug in fixtures, since their ids come from a migration."""
+
+    def get_by_natural_key(self, slug: str):
+        return self.get(slug=slug)
+
+
+class EventType(models.Model):
+    """A top-level kind of event (ACLED's six event types, extensible)."""
+
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+    objects = SlugNaturalKeyManager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(Lower("name"), name="event_type_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def natural_key(self) -> tuple[str]:
+        return (self.slug,)
+
+
+class SubEventType(models.Model):
+    """A kind of event within an event type (ACLED's 25 sub-event types, extensible)."""
+
+    event_type = models.ForeignKey(EventType, on_delete=models.PROTECT, related_name="sub_event_types")
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+    objects = SlugNaturalKeyManager()
+
+    class Meta:
+        ordering = ["event_type__name", "name"]
+        constraints = [models.UniqueConstraint(Lower("name"), name="sub_event_type_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def natural_key(self) -> tuple[str]:
+        return (self.slug,)
+
+
+class Tag(models.Model):
+    """A free label curators put on events ("fighting season 2022", "NRF offensive")."""
+
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="tag_unique_name"),
+            models.CheckConstraint(condition=~Q(name=""), name="tag_name_not_blank"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Verification(models.TextChoices):
+    """How far an event is confirmed; derived from its claims (see events.services.verification)."""
+
+    CONFIRMED = "confirmed", "Confirmed (editor verdict)"
+    REFUTED = "refuted", "Refuted (editor verdict)"
+    DISPUTED = "disputed", "Disputed"
+    CORROBORATED = "corroborated", "Corroborated"
+    CLAIMED = "claimed", "Claimed by a party"
+    REPORTED = "reported", "Reported"
+    UNVERIFIED = "unverified", "Unverified"
+
+
+class Verdict(models.TextChoices):
+    CONFIRMED = "confirmed", "Confirmed"
+    REFUTED = "refuted", "Refuted"
+
+
+class Event(models.Model):
+    """Something we believe happened at a place and time, with the claims that support or dispute it."""
+
+    date_start = models.DateField(db_index=True)
+    date_end = models.DateField(db_index=True)
+    date_precision = models.PositiveSmallIntegerField(
+        choices=DatePrecision.choices, default=DatePrecision.DAY
+    )
+    event_type = models.ForeignKey(EventType, on_delete=models.PROTECT, related_name="events")
+    sub_event_type = models.ForeignKey(SubEventType, on_delete=models.PROTECT, related_name="events")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="events")
+    geo_precision = models.PositiveSmallIntegerField(choices=GeoPrecision.choices)
+    latitude = models.FloatField(
+        null=True, blank=True, help_text="The event's own point, when more precise than its location's."
+    )
+    longitude = models.FloatField(null=True, blank=True)
+    actors = models.ManyToManyField(Actor, through="EventActor", related_name="events", blank=True)
+    # Unknown is NULL, never 0: 0 means "no one was killed".
+    fatalities_low = models.PositiveIntegerField(null=True, blank=True)
+    fatalities_best = models.PositiveIntegerField(null=True, blank=True)
+    fatalities_high = models.PositiveIntegerField(null=True, blank=True)
+    civilian_targeting = models.BooleanField(default=False)
+    summary = models.CharField(max_length=500)
+    notes = models.TextField(blank=True)
+    tags = models.ManyToManyField(Tag, related_name="events", blank=True)
+    acled_event_id = models.CharField(
+        "ACLED event_id_cnty", max_length=32, null=True, blank=True, unique=True
+    )
+    ucdp_ged_id = models.PositiveBigIntegerField("UCDP GED id", null=True, blank=True, unique=True)
+
+    # Derived from the claims by events.services.verification; never typed in.
+    verification = models.CharField(
+        max_length=16,
+        choices=Verification.choices,
+        default=Verification.UNVERIFIED,
+        editable=False,
+        db_index=True,
+    )
+    verification_reason = models.TextField(editable=False, blank=True)
+    independent_reports = models.PositiveSmallIntegerField(default=0, editable=False)
+    # An editor's verdict overrides the derivation, and must say why.
+    verdict = models.CharField(max_length=16, choices=Verdict.choices, blank=True)
+    verdict_reason = models.TextField(blank=True)
+    verdict_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    verdict_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    history = HistoricalRecords(m2m_fields=[tags])
+
+    class Meta:
+        ordering = ["-date_start", "-id"]
+        permissions = [("set_verdict", "Can set an editor verdict (confirmed / refuted) on an event")]
+        indexes = [
+            models.Index(fields=["location", "date_start"], name="event_location_date"),
+            models.Index(fields=["sub_event_type", "date_start"], name="event_subtype_date"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(date_end__gte=F("date_start")), name="event_date_end_after_start"
+            ),
+            models.CheckConstraint(
+                condition=~Q(date_precision=DatePrecision.DAY) | Q(date_end=F("date_start")),
+                name="event_exact_day_is_one_day",
+            ),
+            models.CheckConstraint(
+                condition=_choice_known("date_precision", DatePrecision), name="event_date_precision_known"
+            ),
+            models.CheckConstraint(
+                condition=_choice_known("geo_precision", GeoPrecision), name="event_geo_precision_known"
+            ),
+            models.CheckConstraint(
+                condition=_ordered("fatalities_low", "fatalities_best"), name="event_fatalities_low_le_best"
+            ),
+            models.CheckConstraint(
+                condition=_ordered("fatalities_best", "fatalities_high"), name="event_fatalities_best_le_high"
+            ),
+            models.CheckConstraint(
+                condition=_ordered("fatalities_low", "fatalities_high"), name="event_fatalities_low_le_high"
+            ),
+            *coordinate_constraints("event"),
+            models.CheckConstraint(condition=~Q(summary=""), name="event_summary_not_blank"),
+            models.CheckConstraint(
+                condition=_choice_known("verification", Verification), name="event_verification_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(verdict="") | _choice_known("verdict", Verdict), name="event_verdict_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(verdict="") | ~Q(verdict_reason=""), name="event_verdict_needs_reason"
+            ),
+            models.CheckConstraint(condition=~Q(acled_event_id=""), name="event_acled_id_null_not_blank"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date_start.isoformat()} {self.summary[:80]}"
+
+    def clean(self) -> None:
+        errors = {}
+        self.acled_event_id = (self.acled_event_id or "").strip() or None
+        if self.date_start and self.date_end and self.date_end < self.date_start:
+            errors["date_end"] = "The end date cannot be before the start date."
+        elif self.date_precision == DatePrecision.DAY and self.date_start != self.date_end:
+            errors["date_precision"] = "An exact-day date needs the same start and end date."
+        if self.sub_event_type_id is not None:
+            sub_type = self.sub_event_type
+            if self.event_type_id is None:
+                self.event_type_id = sub_type.event_type_id
+            elif sub_type.event_type_id != self.event_type_id:
+                errors["sub_event_type"] = f"'{sub_type.name}' is not a kind of '{self.event_type.name}'."
+        for low, high in (("low", "best"), ("best", "high"), ("low", "high")):
+            low_value = getattr(self, f"fatalities_{low}")
+            high_value = getattr(self, f"fatalities_{high}")
+            if low_value is not None and high_value is not None and low_value > high_value:
+                errors.setdefault(
+                    f"fatalities_{high}", f"Fatalities {high} cannot be below fatalities {low}."
+                )
+        if (self.latitude is None) != (self.longitude is None):
+            errors["longitude" if self.longitude is None else "latitude"] = (
+                "Give both latitude and longitude, or neither."
+            )
+        if self.verdict and not self.verdict_reason.strip():
+            errors["verdict_reason"] = "An editor verdict needs a written reason."
+        if not self.verdict and self.verdict_reason.strip():
+            errors["verdict"] = "A verdict reason was given without a verdict."
+        if errors:
+            raise ValidationError(errors)
+
+
+class EventActorRole(models.TextChoices):
+    SIDE_A = "side_a", "Side A (actor1)"
+    SIDE_B = "side_b", "Side B (actor2)"
+    ASSOCIATED_A = "associated_a", "Associated with side A (assoc_actor_1)"
+    ASSOCIATED_B = "associated_b", "Associated with side B (assoc_actor_2)"
+
+
+class EventActor(models.Model):
+    """An actor's part in an event: side A or B (ACLED actor1/actor2) or associated with a side."""
+
+    Role = EventActorRole
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="event_actors")
+    actor = models.ForeignKey(Actor, on_delete=models.PROTECT, related_name="event_roles")
+    role = models.CharField(max_length=16, choices=Role.choices)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["role", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "actor"], name="event_actor_once_per_event"),
+            models.CheckConstraint(
+                condition=_choice_known("role", EventActorRole), name="event_actor_role_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor} as {self.get_role_display()}"
+
+
+CLAIM_QUOTE_MAX_LENGTH = 1000
+
+
+class ClaimStance(models.TextChoices):
+    ASSERTS = "asserts", "Asserts"
+    DENIES = "denies", "Denies"
+    CANNOT_CONFIRM = "cannot_confirm", "Cannot confirm"
+    CONFIRMS = "confirms", "Confirms"
+
+
+class ClaimSubject(models.TextChoices):
+    OCCURRENCE = "occurrence", "That it happened"
+    TERRITORIAL_CONTROL = "territorial_control", "Territorial control"
+    CASUALTIES = "casualties", "Casualties"
+    ATTRIBUTION = "attribution", "Who did it"
+
+
+class Claim(models.Model):
+    """What one party or outlet said about an event, in one report: asserted, denied, confirmed or not."""
+
+    Stance = ClaimStance
+
+    Subject = ClaimSubject
+
+    QUOTE_MAX_LENGTH = CLAIM_QUOTE_MAX_LENGTH
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="claims")
+    report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="claims")
+    claimant = models.ForeignKey(
+        Actor,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="claims_made",
+        help_text="Who makes the claim. Empty: the report's source speaks in its own voice.",
+    )
+    speaker = models.ForeignKey(
+        Actor,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="claims_spoken",
+        limit_choices_to={"kind": Actor.Kind.PERSON},
+        help_text="The person who spoke for the claimant (a spokesperson), if named.",
+    )
+    stance = models.CharField(max_length=16, choices=Stance.choices)
+    subject = models.CharField(max_length=24, choices=Subject.choices, default=Subject.OCCURRENCE)
+    quote = models.TextField(
+        blank=True, help_text=f"The sentence that carries the claim, at most {QUOTE_MAX_LENGTH} characters."
+    )
+    claimed_fatalities_low = models.PositiveIntegerField(null=True, blank=True)
+    claimed_fatalities_high = models.PositiveIntegerField(null=True, blank=True)
+    claimed_on = models.DateField(
+        null=True, blank=True, help_text="When the claim was made; defaults to the report's publication date."
+    )
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["claimed_on", "id"]
+        constraints = [
+            models.CheckConstraint(condition=_choice_known("stance", ClaimStance), name="claim_stance_known"),
+            models.CheckConstraint(
+                condition=_choice_known("subject", ClaimSubject), name="claim_subject_known"
+            ),
+            models.CheckConstraint(
+                condition=_ordered("claimed_fatalities_low", "claimed_fatalities_high"),
+                name="claim_fatalities_low_le_high",
+            ),
+            models.CheckConstraint(
+                condition=Q(LessThanOrEqual(Length("quote"), CLAIM_QUOTE_MAX_LENGTH)),
+                name="claim_quote_short",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        who = self.claimant.name if self.claimant_id else "the source"
+        return f"{who} {self.get_stance_display().lower()} (event {self.event_id})"
+
+    def clean(self) -> None:
+        errors = {}
+        if self.speaker_id is not None and self.speaker.kind != Actor.Kind.PERSON:
+            errors["speaker"] = f"{self.speaker.name} is not a person; the speaker must be one."
+        if (
+            self.claimed_fatalities_low is not None
+            and self.claimed_fatalities_high is not None
+            and self.claimed_fatalities_low > self.claimed_fatalities_high
+        ):
+            errors["claimed_fatalities_high"] = "The high figure cannot be below the low figure."
+        if len(self.quote) > self.QUOTE_MAX_LENGTH:
+            errors["quote"] = f"Quote one sentence, at most {self.QUOTE_MAX_LENGTH} characters."
+        if errors:
+            raise ValidationError(errors)
+        if self.claimed_on is None and self.report_id is not None:
+            self.claimed_on = self.report.published_on

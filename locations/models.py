@@ -1,0 +1,158 @@
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Length, Lower
+from django.db.models.lookups import Exact
+from simple_history.models import HistoricalRecords
+
+LATITUDE_RANGE = Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90)
+LONGITUDE_RANGE = Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180)
+# A point needs both halves; half a coordinate is a data-entry slip, not a location.
+COORDINATES_PAIRED = Q(latitude__isnull=True, longitude__isnull=True) | Q(
+    latitude__isnull=False, longitude__isnull=False
+)
+
+
+def coordinate_constraints(prefix: str) -> list[models.CheckConstraint]:
+    """The range and pairing checks every model with an optional latitude/longitude carries."""
+    return [
+        models.CheckConstraint(condition=LATITUDE_RANGE, name=f"{prefix}_latitude_in_range"),
+        models.CheckConstraint(condition=LONGITUDE_RANGE, name=f"{prefix}_longitude_in_range"),
+        models.CheckConstraint(condition=COORDINATES_PAIRED, name=f"{prefix}_coordinates_paired"),
+    ]
+
+
+class LocationQuerySet(models.QuerySet):
+    def within(self, location: "Location") -> "LocationQuerySet":
+        """The location and everything inside it, by materialised path: one indexed prefix scan."""
+        return self.filter(Q(pk=location.pk) | Q(path__startswith=location.descendant_path_prefix))
+
+    def countries(self) -> "LocationQuerySet":
+        return self.filter(level=Location.Level.COUNTRY)
+
+
+class Location(models.Model):
+    """A place in the gazetteer tree: a country, an administrative area or a named locality."""
+
+    class Level(models.IntegerChoices):
+        COUNTRY = 0, "country"
+        ADMIN1 = 1, "admin1 (province)"
+        ADMIN2 = 2, "admin2 (district)"
+        ADMIN3 = 3, "admin3"
+        PLACE = 4, "place"
+
+    name = models.CharField(max_length=200)
+    level = models.PositiveSmallIntegerField(choices=Level.choices)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    # Ids of the ancestors, root first ("/1/8/" for a district of province 8 in country 1), kept by
+    # clean() and location_save(); "everything inside X" is then one prefix match, never a tree walk.
+    path = models.CharField(max_length=255, default="/", editable=False, db_index=True)
+    pcode = models.CharField(
+        "P-code",
+        max_length=32,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="Humanitarian P-code (e.g. AGCHO 'AF0804'); empty when none is published.",
+    )
+    iso2 = models.CharField("ISO 3166-1 alpha-2", max_length=2, null=True, blank=True, unique=True)
+    iso3 = models.CharField("ISO 3166-1 alpha-3", max_length=3, null=True, blank=True, unique=True)
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    coordinate_source = models.CharField(
+        max_length=300, blank=True, help_text="Where the coordinates come from, and how approximate they are."
+    )
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    history = HistoricalRecords()
+    objects = LocationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["path", "name"]
+        constraints = [
+            *coordinate_constraints("location"),
+            models.CheckConstraint(
+                condition=Q(level=0, parent__isnull=True)
+                | Q(level__gt=0, level__lte=4, parent__isnull=False),
+                name="location_only_countries_are_roots",
+            ),
+            models.CheckConstraint(
+                condition=Q(level=0) | Q(iso2__isnull=True, iso3__isnull=True),
+                name="location_iso_codes_only_on_countries",
+            ),
+            models.CheckConstraint(
+                condition=Q(iso2__isnull=True) | Q(Exact(Length("iso2"), 2)), name="location_iso2_two_letters"
+            ),
+            models.CheckConstraint(
+                condition=Q(iso3__isnull=True) | Q(Exact(Length("iso3"), 3)),
+                name="location_iso3_three_letters",
+            ),
+            models.CheckConstraint(condition=~Q(pcode=""), name="location_pcode_null_not_blank"),
+            models.UniqueConstraint(
+                Lower("name"), "parent", "level", name="location_unique_name_per_parent_and_level"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def descendant_path_prefix(self) -> str:
+        return f"{self.path}{self.pk}/"
+
+    @property
+    def ancestor_ids(self) -> list[int]:
+        return [int(part) for part in self.path.strip("/").split("/") if part]
+
+    def clean(self) -> None:
+        errors = {}
+        # Empty optional codes are stored as NULL so that uniqueness ignores them.
+        self.pcode = (self.pcode or "").strip().upper() or None
+        self.iso2 = (self.iso2 or "").strip().upper() or None
+        self.iso3 = (self.iso3 or "").strip().upper() or None
+        if self.level == self.Level.COUNTRY:
+            if self.parent_id is not None:
+                errors["parent"] = "A country has no parent."
+        elif self.parent_id is None:
+            errors["parent"] = "Every location below country level needs a parent."
+        else:
+            parent = self.parent
+            if self.level is not None and parent.level >= self.level:
+                errors["parent"] = (
+                    f"The parent must be at a higher level than {self.get_level_display()}; "
+                    f"{parent.name} is {parent.get_level_display()}."
+                )
+            elif self.pk is not None and (parent.pk == self.pk or f"/{self.pk}/" in parent.path):
+                errors["parent"] = "A location cannot be inside itself."
+        if self.level != self.Level.COUNTRY and (self.iso2 or self.iso3):
+            errors["iso2"] = "ISO 3166-1 codes belong to countries only."
+        if errors:
+            raise ValidationError(errors)
+        self.path = f"{self.parent.path}{self.parent.pk}/" if self.parent_id else "/"
+
+    def coordinates(self) -> tuple[float, float] | None:
+        return (self.latitude, self.longitude) if self.latitude is not None else None
+
+
+class LocationAlias(models.Model):
+    """Another spelling or name of a place ("Hisa Awal" and "Hissa-e-Awal" for Khenj)."""
+
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="aliases")
+    name = models.CharField(max_length=200)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "location aliases"
+        constraints = [
+            models.UniqueConstraint(Lower("name"), "location", name="location_alias_unique_per_location"),
+            models.CheckConstraint(condition=~Q(name=""), name="location_alias_not_blank"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,45 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import Report, ReportDerivation, Source
+
+
+@admin.register(Source)
+class SourceAdmin(SimpleHistoryAdmin):
+    list_display = ("name", "kind", "scale", "country", "operated_by")
+    list_filter = ("kind", "scale")
+    list_select_related = ("country", "operated_by")
+    search_fields = ("name", "url")
+    autocomplete_fields = ("country", "operated_by")
+    fields = ("name", "kind", "scale", "url", "country", "operated_by", "notes")
+
+
+class ReportDerivationInline(admin.TabularInline):
+    model = ReportDerivation
+    fk_name = "report"
+    extra = 0
+    autocomplete_fields = ("derived_from",)
+    verbose_name = "derived from"
+    verbose_name_plural = "derived from (republishes, quotes or derives from)"
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "derived_from":
+            # The widget prints each choice with its source: fetch it in the same query.
+            kwargs["queryset"] = Report.objects.select_related("source")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(Report)
+class ReportAdmin(SimpleHistoryAdmin):
+    list_display = ("title", "source", "author", "published_on")
+    list_filter = ("source__kind", "published_on")
+    list_select_related = ("source",)
+    search_fields = ("title", "author", "url", "source__name")
+    autocomplete_fields = ("source",)
+    date_hierarchy = "published_on"
+    inlines = [ReportDerivationInline]
+    fields = ("source", "title", "url", "author", "published_on", "notes")
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        return queryset.select_related("source"), may_have_duplicates

@@ -1,0 +1,149 @@
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Lower
+from simple_history.models import HistoricalRecords
+
+from actors.models import Actor
+from locations.models import Location
+
+
+class SourceKind(models.TextChoices):
+    NEWSPAPER = "newspaper", "Newspaper"
+    WIRE = "wire", "News agency / wire"
+    BROADCASTER = "broadcaster", "Broadcaster"
+    THINK_TANK = "think_tank", "Think tank / research institute"
+    SOCIAL_MEDIA = "social_media", "Social-media account or platform"
+    OFFICIAL_STATEMENT = "official_statement", "Official statement channel"
+    NGO = "ngo", "NGO / international organisation"
+    OTHER = "other", "Other"
+
+
+class SourceScale(models.TextChoices):
+    LOCAL = "local", "Local"
+    NATIONAL = "national", "National"
+    REGIONAL = "regional", "Regional"
+    INTERNATIONAL = "international", "International"
+    NEW_MEDIA = "new_media", "New media"
+
+
+class Source(models.Model):
+    """An outlet or channel that publishes reports: a newspaper, wire, broadcaster, think tank or account."""
+
+    Kind = SourceKind
+
+    Scale = SourceScale
+
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    scale = models.CharField(max_length=16, choices=Scale.choices)
+    url = models.URLField(blank=True)
+    country = models.ForeignKey(
+        Location,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"level": Location.Level.COUNTRY},
+    )
+    operated_by = models.ForeignKey(
+        Actor,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="channels",
+        help_text="The actor whose account or channel this is, if any: its posts speak for that actor.",
+    )
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="source_unique_name"),
+            models.CheckConstraint(condition=~Q(name=""), name="source_name_not_blank"),
+            models.CheckConstraint(
+                condition=Q(kind__in=[c.value for c in SourceKind]), name="source_kind_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(scale__in=[c.value for c in SourceScale]), name="source_scale_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.country_id is not None and self.country.level != Location.Level.COUNTRY:
+            raise ValidationError({"country": f"{self.country.name} is not a country."})
+
+
+class Report(models.Model):
+    """One publication by a source: an article, interview, post, statement or study."""
+
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="reports")
+    title = models.CharField(max_length=500)
+    url = models.URLField(max_length=1000, blank=True)
+    author = models.CharField(max_length=300, blank=True)
+    published_on = models.DateField(null=True, blank=True, db_index=True)
+    derived_from = models.ManyToManyField(
+        "self",
+        through="ReportDerivation",
+        symmetrical=False,
+        blank=True,
+        related_name="derivatives",
+        help_text="Reports this one republishes, quotes or derives from; they are not independent of it.",
+    )
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-published_on", "title"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(title=""), name="report_title_not_blank"),
+            # The same URL twice is the same report entered twice.
+            models.UniqueConstraint(fields=["url"], condition=~Q(url=""), name="report_unique_url"),
+        ]
+
+    def __str__(self) -> str:
+        date = self.published_on.isoformat() if self.published_on else "undated"
+        return f"{self.source.name}, {date}: {self.title}"
+
+
+class ReportDerivationRelation(models.TextChoices):
+    REPUBLISHES = "republishes", "Republishes (syndicated or wire copy)"
+    QUOTES = "quotes", "Quotes or cites"
+    DERIVES = "derives", "Derives from"
+
+
+class ReportDerivation(models.Model):
+    """A link saying one report republishes, quotes or derives from another (syndication, wire copy)."""
+
+    Relation = ReportDerivationRelation
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="derivations")
+    derived_from = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="derivation_sources")
+    relation = models.CharField(max_length=16, choices=Relation.choices, default=Relation.DERIVES)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["report", "derived_from"], name="report_derivation_unique"),
+            models.CheckConstraint(
+                condition=~Q(report=F("derived_from")), name="report_not_derived_from_itself"
+            ),
+            models.CheckConstraint(
+                condition=Q(relation__in=[c.value for c in ReportDerivationRelation]),
+                name="report_derivation_relation_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.report_id} {self.relation} {self.derived_from_id}"
