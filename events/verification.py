@@ -48,17 +48,19 @@ def claimant_label(claim: Claim) -> str:
     if claim.claimant is not None:
         label = claim.claimant.name
         if claim.speaker is not None:
-            label += f" ({claim.speaker.name})"
+            label += f" (via {claim.speaker.name})"
         return label
     if claim.speaker is not None:
         return claim.speaker.name
     return claim.report.source.name
 
 
-def _where(claim: Claim) -> str:
-    report = claim.report
-    date = claim.claimed_on or report.published_on
-    return f"{report.source.name}, {date.isoformat()}" if date else report.source.name
+def describe_claim(claim: Claim) -> str:
+    """ "National Resistance Front (via Ali Nazary) in The New York Sun on 2022-05-06"."""
+    label, source = claimant_label(claim), claim.report.source.name
+    text = label if label == source else f"{label} in {source}"
+    date = claim.claimed_on or claim.report.published_on
+    return f"{text} on {date.isoformat()}" if date else text
 
 
 def is_party_claim(claim: Claim, party_ids: set[int]) -> bool:
@@ -160,7 +162,7 @@ def event_verification(event: Event) -> VerificationResult:
         footnote = f" {_join([claimant_label(c) for c in unconfirmed])} could not confirm it."
 
     def said(claims_: list[Claim]) -> str:
-        return _join([f"{claimant_label(c)} ({_where(c)})" for c in claims_])
+        return _join([describe_claim(c) for c in claims_])
 
     if event.verdict:
         by = f" by {event.verdict_by.get_username()}" if event.verdict_by_id else ""

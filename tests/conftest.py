@@ -1,0 +1,16 @@
+import pytest
+from django.core.management import call_command
+
+
+@pytest.fixture
+def seed(db):
+    """The article's seed data, loaded exactly as `make serve` loads it."""
+    call_command("loaddata", "seed", verbosity=0)
+
+
+@pytest.fixture
+def staff_client(client, django_user_model):
+    user = django_user_model.objects.create_superuser("curator", "curator@example.org", "pw-for-tests-only")
+    client.force_login(user)
+    client.user = user
+    return client
