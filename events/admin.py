@@ -107,6 +107,7 @@ class EventAdmin(SimpleHistoryAdmin):
         "location__name",
         "location__aliases__name",
         "actors__name",
+        "actors__acronym",
         "actors__aliases__name",
         "acled_event_id",
     )

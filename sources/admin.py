@@ -1,7 +1,11 @@
 from django.contrib import admin
+from django.db import models
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import Report, ReportDerivation, Source
+
+# URLs typed without a scheme are taken as https (Django 6's default, adopted now).
+URL_FIELDS_ASSUME_HTTPS = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(Source)
@@ -12,6 +16,7 @@ class SourceAdmin(SimpleHistoryAdmin):
     search_fields = ("name", "url")
     autocomplete_fields = ("country", "operated_by")
     fields = ("name", "kind", "scale", "url", "country", "operated_by", "notes")
+    formfield_overrides = URL_FIELDS_ASSUME_HTTPS
 
 
 class ReportDerivationInline(admin.TabularInline):
@@ -39,6 +44,7 @@ class ReportAdmin(SimpleHistoryAdmin):
     date_hierarchy = "published_on"
     inlines = [ReportDerivationInline]
     fields = ("source", "title", "url", "author", "published_on", "notes")
+    formfield_overrides = URL_FIELDS_ASSUME_HTTPS
 
     def get_search_results(self, request, queryset, search_term):
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
