@@ -22,7 +22,7 @@ install: $(VENV)/.install-stamp
 
 serve: install
 	$(BIN)/python manage.py migrate --no-input
-	$(BIN)/python manage.py loaddata seed
+	$(BIN)/python manage.py load_seed
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install

@@ -5,7 +5,7 @@ from django.core.management import call_command
 @pytest.fixture
 def seed(db):
     """The article's seed data, loaded exactly as `make serve` loads it."""
-    call_command("loaddata", "seed", verbosity=0)
+    call_command("load_seed", verbosity=0)
 
 
 @pytest.fixture

@@ -11,7 +11,9 @@ from tests import factories as f
 
 pytestmark = pytest.mark.usefixtures("seed")
 
-MODELS = [m for m in admin.site._registry if m._meta.app_label in {"locations", "actors", "sources", "events"}]
+MODELS = [
+    m for m in admin.site._registry if m._meta.app_label in {"locations", "actors", "sources", "events"}
+]
 # The most a page may cost: enough for the page itself, its filters and autocomplete widgets.
 MAX_QUERIES = 40
 
@@ -28,11 +30,15 @@ def count_queries(client, path):
 
 
 MORE_ROWS = {
-    "event": lambda: [f.ClaimFactory(event=f.EventFactory()).event.tags.add(Tag.objects.first()) for _ in range(5)],
+    "event": lambda: [
+        f.ClaimFactory(event=f.EventFactory()).event.tags.add(Tag.objects.first()) for _ in range(5)
+    ],
     "claim": lambda: f.ClaimFactory.create_batch(5, speaker=f.PersonFactory()),
     "actor": lambda: f.ActorFactory.create_batch(5, affiliation=f.ActorFactory(), country=f.CountryFactory()),
     "location": lambda: f.LocationFactory.create_batch(5),
-    "source": lambda: f.SourceFactory.create_batch(5, operated_by=f.ActorFactory(), country=f.CountryFactory()),
+    "source": lambda: f.SourceFactory.create_batch(
+        5, operated_by=f.ActorFactory(), country=f.CountryFactory()
+    ),
     "report": lambda: f.ReportFactory.create_batch(5),
     "eventtype": lambda: [EventType.objects.create(name=f"Type {i}", slug=f"type-{i}") for i in range(5)],
     "subeventtype": lambda: [
@@ -116,14 +122,16 @@ def test_saving_an_event_with_a_new_claim_in_the_admin_re_derives_its_status(sta
     wire = f.ReportFactory(source=f.SourceFactory(name="Wire service", kind="wire"))
     data = _change_form_data(staff_client, event)
     n = int(data["claims-TOTAL_FORMS"])
-    data.update({
-        "claims-TOTAL_FORMS": str(n + 1),
-        f"claims-{n}-event": str(event.pk),
-        f"claims-{n}-report": str(wire.pk),
-        f"claims-{n}-stance": "confirms",
-        f"claims-{n}-subject": "occurrence",
-        f"claims-{n}-quote": "Heavy fighting was reported across Panjshir.",
-    })
+    data.update(
+        {
+            "claims-TOTAL_FORMS": str(n + 1),
+            f"claims-{n}-event": str(event.pk),
+            f"claims-{n}-report": str(wire.pk),
+            f"claims-{n}-stance": "confirms",
+            f"claims-{n}-subject": "occurrence",
+            f"claims-{n}-quote": "Heavy fighting was reported across Panjshir.",
+        }
+    )
     response = staff_client.post(url(Event, "change", event.pk), data)
     assert response.status_code == 302, response.context["errors"] if response.context else response
     event.refresh_from_db()
@@ -161,7 +169,7 @@ def _change_form_data(client, obj):
 
 def _form_values(form):
     values = {}
-    for name, field in form.fields.items():
+    for name in form.fields:
         value = form[name].value()
         if value is None:
             continue

@@ -97,12 +97,20 @@ def test_every_claim_points_at_a_report_and_quotes_a_single_sentence_at_most():
 
 def test_everyone_the_article_cites_is_there():
     assert set(Actor.objects.values_list("name", flat=True)) >= {
-        "National Resistance Front", "Ali Nazary", "Khalid Amiry", "Taliban",
-        "Afghanistan Freedom Front", "Afghanistan Islamic National & Liberation Movement",
+        "National Resistance Front",
+        "Ali Nazary",
+        "Khalid Amiry",
+        "Taliban",
+        "Afghanistan Freedom Front",
+        "Afghanistan Islamic National & Liberation Movement",
     }
     sources = set(Report.objects.values_list("source__name", flat=True))
     assert sources >= {
-        "The New York Sun", "Fox News", "New Lines Institute", "Institute for the Study of War", "Voice of America",
+        "The New York Sun",
+        "Fox News",
+        "New Lines Institute",
+        "Institute for the Study of War",
+        "Voice of America",
     }
 
 
@@ -140,5 +148,7 @@ def test_stored_verification_matches_the_rules():
     for event in Event.objects.all():
         result = event_verification(event)
         assert (event.verification, event.verification_reason, event.independent_reports) == (
-            result.status, result.reason, result.independent_reports,
+            result.status,
+            result.reason,
+            result.independent_reports,
         ), event.summary

@@ -121,7 +121,9 @@ def test_an_editor_verdict_wins_and_carries_its_reason(clash, django_user_model)
     editor = django_user_model.objects.create_user("editor")
     claim_record(event=clash, report=f.ReportFactory(), stance="asserts", claimant=clash.side_a)
     claim_record(event=clash, report=f.ReportFactory(), stance="denies", claimant=clash.side_b)
-    event_set_verdict(event=clash, verdict="confirmed", reason="Satellite imagery shows the damage.", user=editor)
+    event_set_verdict(
+        event=clash, verdict="confirmed", reason="Satellite imagery shows the damage.", user=editor
+    )
     assert refreshed(clash).verification == Verification.CONFIRMED
     assert "Satellite imagery shows the damage." in clash.verification_reason
     assert "editor" in clash.verification_reason

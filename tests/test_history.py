@@ -1,0 +1,67 @@
+"""Every change is recorded: who, when, and the values before and after."""
+
+import pytest
+
+from actors.models import Actor
+from events.models import Event
+from events.services import claim_record
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_edit_writes_a_history_row_with_before_and_after():
+    event = f.EventFactory(summary="First wording")
+    event.summary = "Second wording"
+    event.save()
+    latest, previous = event.history.all()[:2]
+    delta = latest.diff_against(previous)
+    assert [(c.field, c.old, c.new) for c in delta.changes] == [
+        ("summary", "First wording", "Second wording")
+    ]
+    assert latest.history_type == "~" and previous.history_type == "+"
+
+
+def test_a_delete_is_recorded():
+    actor = f.ActorFactory(name="Short-lived front")
+    pk = actor.pk
+    actor.delete()
+    assert Actor.history.filter(id=pk).values_list("history_type", flat=True).first() == "-"
+
+
+def test_a_recorded_claim_is_in_the_claims_history_and_moves_the_event_history():
+    event = f.EventFactory()
+    before = event.history.count()
+    claim = claim_record(event=event, report=f.ReportFactory(), stance="asserts", claimant=None)
+    assert claim.history.count() == 1
+    assert event.history.count() == before + 1  # verification changed from unverified to reported
+    assert event.history.first().verification == "reported"
+
+
+@pytest.mark.usefixtures("seed")
+def test_an_admin_edit_records_the_user(staff_client):
+    from django.urls import reverse
+
+    from tests.test_admin import _change_form_data
+
+    actor = Actor.objects.get(name="Khalid Amiry")
+    data = _change_form_data(staff_client, actor)
+    data["role"] = "commander of the Panjshir offensive"
+    response = staff_client.post(reverse("admin:actors_actor_change", args=[actor.pk]), data)
+    assert response.status_code == 302
+    row = actor.history.first()
+    assert row.history_user == staff_client.user
+    assert row.role == "commander of the Panjshir offensive"
+    page = staff_client.get(reverse("admin:actors_actor_history", args=[actor.pk]))
+    assert page.status_code == 200
+    assert page.context["page_obj"][0].history_user == staff_client.user
+    assert "Role" in page.content.decode()  # the changed field is listed
+
+
+def test_tag_changes_are_part_of_the_event_history():
+    event = f.EventFactory()
+    tag = Event.tags.field.related_model.objects.create(name="offensive")
+    event.tags.add(tag)
+    event.summary = "Retagged"
+    event.save()
+    assert list(event.history.first().tags.values_list("tag__name", flat=True)) == ["offensive"]

@@ -1,0 +1,55 @@
+"""Settings come from the environment, fail loudly on bad values, and pass `check --deploy` in production."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PRODUCTION = {
+    "DEBUG": "false",
+    "SECRET_KEY": "x7!kq" * 12,
+    "ALLOWED_HOSTS": "events.example.org",
+}
+
+
+def manage(*args, **env):
+    clean_env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS"}}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean_env, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_settings_pass_check_deploy():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_development_defaults_would_fail_check_deploy():
+    # The same check is able to fail: development mode is not deployable.
+    result = manage("check", "--deploy", "--fail-level", "WARNING", DEBUG="true")
+    assert result.returncode != 0
+
+
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({"DEBUG": "false", "ALLOWED_HOSTS": "a.example"}, "SECRET_KEY must be set"),
+        ({"DEBUG": "false", "SECRET_KEY": "k" * 60}, "ALLOWED_HOSTS must be set"),
+        ({"DEBUG": "maybe"}, "DEBUG must be one of"),
+        ({"DB_CONN_MAX_AGE": "ten"}, "DB_CONN_MAX_AGE must be a whole number"),
+        ({"SECURE_HSTS_SECONDS": "-1"}, "SECURE_HSTS_SECONDS must be at least 0"),
+    ],
+)
+def test_bad_values_fail_loudly_naming_the_variable(env, message):
+    result = manage("check", **env)
+    assert result.returncode != 0
+    assert message in result.stderr
