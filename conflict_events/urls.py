@@ -1,8 +1,22 @@
 from django.contrib import admin
 from django.http import HttpResponse, JsonResponse
-from django.urls import path
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
 
+from actors.api.views import ActorViewSet
 from conflict_events import __version__
+from events.api.views import ClaimViewSet, EventViewSet
+from locations.api.views import LocationViewSet
+from sources.api.views import ReportViewSet, SourceViewSet
+
+router = DefaultRouter()
+router.register("events", EventViewSet, basename="event")
+router.register("actors", ActorViewSet, basename="actor")
+router.register("locations", LocationViewSet, basename="location")
+router.register("sources", SourceViewSet, basename="source")
+router.register("reports", ReportViewSet, basename="report")
+router.register("claims", ClaimViewSet, basename="claim")
 
 
 def healthz(request):
@@ -12,12 +26,18 @@ def healthz(request):
 
 def root(request):
     return HttpResponse(
-        "Conflict Events API. Admin: /admin/ · Health: /healthz\n", content_type="text/plain; charset=utf-8"
+        "Conflict Events API\n\nAPI: /api/v1/\nDocs: /api/docs/ and /api/redoc/\nSchema: /api/schema/\n"
+        "Admin: /admin/\nHealth: /healthz\n",
+        content_type="text/plain; charset=utf-8",
     )
 
 
 urlpatterns = [
     path("", root),
     path("healthz", healthz, name="healthz"),
+    path("api/v1/", include((router.urls, "api"), namespace="v1")),
+    path("api/schema/", SpectacularAPIView.as_view(api_version="v1"), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("admin/", admin.site.urls),
 ]

@@ -105,6 +105,26 @@ class Verdict(models.TextChoices):
     REFUTED = "refuted", "Refuted"
 
 
+class EventQuerySet(models.QuerySet):
+    def for_listing(self) -> "EventQuerySet":
+        """Everything an event list shows, in a fixed number of queries (list view, exports, ACLED)."""
+        return self.select_related("event_type", "sub_event_type", "location").prefetch_related(
+            models.Prefetch("event_actors", queryset=EventActor.objects.select_related("actor")),
+            "tags",
+        )
+
+    def for_detail(self) -> "EventQuerySet":
+        """for_listing plus the claims, each with its report, source, claimant and speaker."""
+        return self.for_listing().prefetch_related(
+            models.Prefetch(
+                "claims",
+                queryset=Claim.objects.select_related("report__source", "claimant", "speaker").order_by(
+                    "claimed_on", "id"
+                ),
+            )
+        )
+
+
 class Event(models.Model):
     """Something we believe happened at a place and time, with the claims that support or dispute it."""
 
@@ -162,6 +182,7 @@ class Event(models.Model):
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     history = HistoricalRecords(m2m_fields=[tags])
+    objects = EventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-date_start", "-id"]

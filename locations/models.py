@@ -1,7 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Length, Lower
+from django.db.models.functions import Coalesce, Length, Lower
 from django.db.models.lookups import Exact
 from simple_history.models import HistoricalRecords
 
@@ -29,6 +29,23 @@ class LocationQuerySet(models.QuerySet):
 
     def countries(self) -> "LocationQuerySet":
         return self.filter(level=Location.Level.COUNTRY)
+
+    def with_point(self) -> "LocationQuerySet":
+        """Annotate `point_latitude`/`point_longitude`: own coordinates, else the nearest ancestor's.
+
+        The tree is at most five levels deep (country to place), so four parent hops cover it.
+        """
+        hops = [
+            "",
+            "parent__",
+            "parent__parent__",
+            "parent__parent__parent__",
+            "parent__parent__parent__parent__",
+        ]
+        return self.alias(
+            point_latitude=Coalesce(*[f"{hop}latitude" for hop in hops]),
+            point_longitude=Coalesce(*[f"{hop}longitude" for hop in hops]),
+        )
 
 
 class Location(models.Model):

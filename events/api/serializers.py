@@ -1,0 +1,137 @@
+from rest_framework import serializers
+
+from actors.api.serializers import ActorBriefSerializer
+from locations.api.serializers import LocationWithAncestorsSerializer
+from sources.api.serializers import ReportBriefSerializer
+
+from ..models import Claim, Event, EventActor, EventType, SubEventType, Verification
+
+
+class EventTypeBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = EventType
+        fields = ["slug", "name"]
+
+
+class SubEventTypeBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SubEventType
+        fields = ["slug", "name"]
+
+
+class EventActorSerializer(serializers.ModelSerializer):
+    actor = ActorBriefSerializer(read_only=True)
+
+    class Meta:
+        model = EventActor
+        fields = ["actor", "role"]
+
+
+class VerificationSerializer(serializers.ModelSerializer):
+    """Derived from the claims (never typed in), with the reason in words."""
+
+    status = serializers.ChoiceField(source="verification", choices=Verification.choices, read_only=True)
+    reason = serializers.CharField(source="verification_reason", read_only=True)
+
+    class Meta:
+        model = Event
+        fields = ["status", "reason", "independent_reports", "verdict", "verdict_reason", "verdict_at"]
+        read_only_fields = fields
+
+
+class EventBriefSerializer(serializers.ModelSerializer):
+    verification = serializers.ChoiceField(choices=Verification.choices, read_only=True)
+
+    class Meta:
+        model = Event
+        fields = ["id", "date_start", "date_end", "summary", "verification"]
+
+
+class EventSerializer(serializers.ModelSerializer):
+    event_type = EventTypeBriefSerializer(read_only=True)
+    sub_event_type = SubEventTypeBriefSerializer(read_only=True)
+    location = LocationWithAncestorsSerializer(read_only=True)
+    point_latitude = serializers.FloatField(source="point.latitude", read_only=True, allow_null=True)
+    point_longitude = serializers.FloatField(source="point.longitude", read_only=True, allow_null=True)
+    coordinates_from = serializers.ChoiceField(
+        source="point.origin",
+        choices=["event", "location", "enclosing_area"],
+        read_only=True,
+        allow_null=True,
+        help_text="Where the point comes from: the event's own coordinates, its place, or the nearest enclosing "
+        "area with coordinates (then geo_precision says how coarse); null when none is known.",
+    )
+    actors = EventActorSerializer(source="event_actors", many=True, read_only=True)
+    tags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
+    verification = VerificationSerializer(source="*", read_only=True)
+
+    class Meta:
+        model = Event
+        fields = [
+            "id",
+            "date_start",
+            "date_end",
+            "date_precision",
+            "event_type",
+            "sub_event_type",
+            "location",
+            "geo_precision",
+            "latitude",
+            "longitude",
+            "point_latitude",
+            "point_longitude",
+            "coordinates_from",
+            "actors",
+            "fatalities_low",
+            "fatalities_best",
+            "fatalities_high",
+            "civilian_targeting",
+            "summary",
+            "notes",
+            "tags",
+            "acled_event_id",
+            "ucdp_ged_id",
+            "verification",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class EventClaimSerializer(serializers.ModelSerializer):
+    """A claim as listed on its event: who said what, where."""
+
+    claimant = ActorBriefSerializer(read_only=True, allow_null=True)
+    speaker = ActorBriefSerializer(read_only=True, allow_null=True)
+    report = ReportBriefSerializer(read_only=True)
+
+    class Meta:
+        model = Claim
+        fields = [
+            "id",
+            "claimed_on",
+            "claimant",
+            "speaker",
+            "stance",
+            "subject",
+            "quote",
+            "claimed_fatalities_low",
+            "claimed_fatalities_high",
+            "report",
+            "notes",
+        ]
+
+
+class EventDetailSerializer(EventSerializer):
+    claims = EventClaimSerializer(
+        many=True, read_only=True, help_text="Every claim about the event, in time order."
+    )
+
+    class Meta(EventSerializer.Meta):
+        fields = [*EventSerializer.Meta.fields, "claims"]
+
+
+class ClaimSerializer(EventClaimSerializer):
+    event = EventBriefSerializer(read_only=True)
+
+    class Meta(EventClaimSerializer.Meta):
+        fields = ["id", "event", *EventClaimSerializer.Meta.fields[1:], "created_at", "updated_at"]

@@ -1,0 +1,120 @@
+import datetime
+
+from django.db.models import Value
+from django.db.models.functions import Coalesce
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework.exceptions import ValidationError
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+
+from conflict_events.api.viewsets import PAGING_PARAMS, BaseReadOnlyViewSet
+from events.exports import stream_csv, stream_geojson
+from events.filtersets import ClaimFilterSet, EventFilterSet
+from events.models import Claim, Event
+from events.selectors import events_attach_points
+
+from .renderers import CSVRenderer, GeoJSONRenderer
+from .serializers import ClaimSerializer, EventDetailSerializer, EventSerializer
+
+EXPORTS = {
+    "csv": (stream_csv, "text/csv; charset=utf-8"),
+    "geojson": (stream_geojson, "application/geo+json"),
+}
+FORMAT_PARAMETER = OpenApiParameter(
+    "format",
+    str,
+    enum=["json", "csv", "geojson"],
+    description="json (default, paged), or csv / geojson: every matching event, streamed, without paging.",
+)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List events",
+        operation_id="events_list",
+        description="Events matching every given filter. JSON is cursor-paged; CSV and GeoJSON stream all matches.",
+        parameters=[FORMAT_PARAMETER],
+        responses={
+            (200, "application/json"): EventSerializer(many=True),
+            (200, "text/csv"): OpenApiTypes.STR,
+            (200, "application/geo+json"): OpenApiTypes.OBJECT,
+        },
+    ),
+    retrieve=extend_schema(summary="One event, with its claims in time order"),
+)
+class EventViewSet(BaseReadOnlyViewSet):
+    queryset = Event.objects.all()
+    serializer_class = EventSerializer
+    detail_serializer_class = EventDetailSerializer
+    filterset_class = EventFilterSet
+    ordering_fields = {
+        "date_start": ("date_start", datetime.date),
+        "date_end": ("date_end", datetime.date),
+        "updated_at": ("updated_at", datetime.datetime),
+        "created_at": ("created_at", datetime.datetime),
+        # Unknown fatalities sort below zero, so that keyset paging never meets a NULL.
+        "fatalities": ("fatalities_sort", int),
+    }
+    default_ordering = "-date_start"
+
+    def get_queryset(self):
+        queryset = Event.objects.for_detail() if self.action == "retrieve" else Event.objects.for_listing()
+        return queryset.annotate(fatalities_sort=Coalesce("fatalities_best", Value(-1)))
+
+    def get_renderers(self):
+        renderers = [JSONRenderer(), BrowsableAPIRenderer()]
+        if getattr(self, "action", None) == "list":
+            renderers += [CSVRenderer(), GeoJSONRenderer()]
+        return renderers
+
+    def prepare_rows(self, rows):
+        events_attach_points(rows)
+
+    def list(self, request, *args, **kwargs):
+        export = EXPORTS.get(request.accepted_renderer.format)
+        if export is None:
+            return super().list(request, *args, **kwargs)
+        paging = sorted(PAGING_PARAMS & set(request.query_params))
+        if paging:
+            raise ValidationError(
+                {
+                    name: ["CSV and GeoJSON stream every matching event; paging applies to JSON only."]
+                    for name in paging
+                }
+            )
+        queryset = self.filter_queryset(self.get_queryset())
+        keys = self.get_order_keys(request)
+        queryset = queryset.order_by(*[f"{'-' if key.descending else ''}{key.name}" for key in keys])
+        stream, content_type = export
+        response = StreamingHttpResponse(stream(queryset), content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="events.{request.accepted_renderer.format}"'
+        return response
+
+    def handle_exception(self, exc):
+        # Errors are always JSON, even when the request asked for CSV or GeoJSON.
+        if (
+            getattr(self.request, "accepted_renderer", None) is not None
+            and self.request.accepted_renderer.format in EXPORTS
+        ):
+            self.request.accepted_renderer = JSONRenderer()
+            self.request.accepted_media_type = JSONRenderer.media_type
+        return super().handle_exception(exc)
+
+
+class ClaimViewSet(BaseReadOnlyViewSet):
+    queryset = Claim.objects.select_related("event", "report__source", "claimant", "speaker")
+    serializer_class = ClaimSerializer
+    filterset_class = ClaimFilterSet
+    ordering_fields = {
+        "claimed_on": ("claimed_sort", datetime.date),
+        "updated_at": ("updated_at", datetime.datetime),
+    }
+    default_ordering = "claimed_on"
+
+    def get_queryset(self):
+        return (
+            super()
+            .get_queryset()
+            .annotate(claimed_sort=Coalesce("claimed_on", Value(datetime.date(1, 1, 1))))
+        )

@@ -1,0 +1,255 @@
+import django_filters
+from django import forms
+from django.db.models import Exists, OuterRef, Q
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+
+from actors.models import Actor, ActorAlias
+from conflict_events.api.filters import (
+    CountryFilter,
+    IntegerFilter,
+    LocationIdFilter,
+    ordering_filter,
+    updated_since_filter,
+)
+from locations.geo import BBoxField, NearField, filter_near, in_bbox
+from locations.models import Location, LocationAlias
+from sources.models import Report, Source
+
+from .models import Claim, Event, EventActor, EventType, SubEventType, Verification
+from .precision import DatePrecision, GeoPrecision
+
+EVENT_ORDERING = ["date_start", "date_end", "updated_at", "created_at", "fatalities"]
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class BBoxFilter(django_filters.Filter):
+    field_class = BBoxField
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class NearFilter(django_filters.Filter):
+    field_class = NearField
+
+
+class EventFilterForm(forms.Form):
+    def clean(self):
+        data = super().clean()
+        for low, high in (("date_after", "date_before"), ("fatalities_min", "fatalities_max")):
+            if data.get(low) is not None and data.get(high) is not None and data[low] > data[high]:
+                self.add_error(
+                    high, f"{high} ({data[high]}) is before {low} ({data[low]}): the range is empty."
+                )
+        return data
+
+
+def events_inside(location: Location) -> Q:
+    """Events at the place or anywhere inside it, by materialised path (no tree walk)."""
+    return Q(location=location) | Q(location__path__startswith=location.descendant_path_prefix)
+
+
+def events_with_actor(actors, role: str | None = None) -> Q:
+    roles = EventActor.objects.filter(event=OuterRef("pk"), actor__in=actors)
+    if role is not None:
+        roles = roles.filter(role=role)
+    return Q(Exists(roles))
+
+
+class EventFilterSet(django_filters.FilterSet):
+    date_after = django_filters.DateFilter(
+        field_name="date_end",
+        lookup_expr="gte",
+        help_text="Events whose date range ends on or after this date (YYYY-MM-DD): ranges that overlap.",
+    )
+    date_before = django_filters.DateFilter(
+        field_name="date_start",
+        lookup_expr="lte",
+        help_text="Events whose date range starts on or before this date (YYYY-MM-DD): ranges that overlap.",
+    )
+    country = CountryFilter(
+        method="filter_country", help_text="ISO 3166-1 alpha-2 or alpha-3 code (AF or AFG): events inside it."
+    )
+    location = LocationIdFilter(
+        queryset=Location.objects.all(),
+        method="filter_location",
+        help_text="Location id: events at that place or anywhere inside it.",
+    )
+    pcode = django_filters.CharFilter(
+        method="filter_pcode",
+        help_text="P-code prefix (AF08 = Panjshir): events in every place whose P-code starts so, and inside it.",
+    )
+    bbox = BBoxFilter(
+        method="filter_bbox",
+        help_text="minlon,minlat,maxlon,maxlat: events whose point (their own, else their place's) is inside.",
+    )
+    near = NearFilter(
+        method="filter_near",
+        help_text="lat,lon,km: events whose point is within km kilometres (great-circle distance).",
+    )
+    actor = django_filters.ModelMultipleChoiceFilter(
+        queryset=Actor.objects.all(),
+        method="filter_actor",
+        help_text="Actor id, in any role (repeatable: any of).",
+    )
+    actor1 = django_filters.ModelMultipleChoiceFilter(
+        queryset=Actor.objects.all(), method="filter_actor1", help_text="Actor id on side A (ACLED actor1)."
+    )
+    actor2 = django_filters.ModelMultipleChoiceFilter(
+        queryset=Actor.objects.all(), method="filter_actor2", help_text="Actor id on side B (ACLED actor2)."
+    )
+    claimant = django_filters.ModelMultipleChoiceFilter(
+        queryset=Actor.objects.all(),
+        method="filter_claimant",
+        help_text="Actor id: events with a claim made by this actor or by a person speaking for it.",
+    )
+    source = django_filters.ModelMultipleChoiceFilter(
+        queryset=Source.objects.all(),
+        method="filter_source",
+        help_text="Source id: events with a claim in its reports.",
+    )
+    event_type = django_filters.ModelMultipleChoiceFilter(
+        queryset=EventType.objects.all(), to_field_name="slug", help_text="Event type slug, e.g. battles."
+    )
+    sub_event_type = django_filters.ModelMultipleChoiceFilter(
+        queryset=SubEventType.objects.all(),
+        to_field_name="slug",
+        help_text="Sub-event type slug, e.g. armed-clash.",
+    )
+    verification = django_filters.MultipleChoiceFilter(
+        choices=Verification.choices, help_text="Verification status (repeatable: any of)."
+    )
+    fatalities_min = IntegerFilter(
+        field_name="fatalities_best",
+        lookup_expr="gte",
+        min_value=0,
+        help_text="Best fatality estimate at least this; events with unknown fatalities are left out.",
+    )
+    fatalities_max = IntegerFilter(
+        field_name="fatalities_best",
+        lookup_expr="lte",
+        min_value=0,
+        help_text="Best fatality estimate at most this; events with unknown fatalities are left out.",
+    )
+    geo_precision = django_filters.TypedMultipleChoiceFilter(
+        choices=GeoPrecision.choices, coerce=int, help_text="Geo precision code, UCDP where_prec scale 1-7."
+    )
+    date_precision = django_filters.TypedMultipleChoiceFilter(
+        choices=DatePrecision.choices, coerce=int, help_text="Date precision code, UCDP date_prec scale 1-5."
+    )
+    q = django_filters.CharFilter(
+        method="filter_q",
+        help_text="Text in the summary or notes, the place's names and aliases, or the actors' names and aliases.",
+    )
+    updated_since = updated_since_filter()
+    ordering = ordering_filter(EVENT_ORDERING, default="-date_start")
+
+    class Meta:
+        model = Event
+        fields = []
+        form = EventFilterForm
+
+    def filter_country(self, queryset, name, country):
+        return queryset.filter(events_inside(country))
+
+    def filter_location(self, queryset, name, location):
+        return queryset.filter(events_inside(location))
+
+    def filter_pcode(self, queryset, name, value):
+        matches = list(Location.objects.filter(pcode__startswith=value.strip().upper()).only("pk", "path"))
+        condition = Q(pk__in=[])
+        for place in matches:
+            condition |= events_inside(place)
+        return queryset.filter(condition)
+
+    def filter_bbox(self, queryset, name, box):
+        places = Location.objects.with_point().filter(in_bbox("point_latitude", "point_longitude", box))
+        return queryset.filter(
+            Q(latitude__isnull=False) & in_bbox("latitude", "longitude", box)
+            | Q(latitude__isnull=True, location__in=places.values("pk"))
+        )
+
+    def filter_near(self, queryset, name, near):
+        places = filter_near(Location.objects.with_point(), "point_latitude", "point_longitude", near, "km")
+        own = filter_near(Event.objects.filter(latitude__isnull=False), "latitude", "longitude", near, "km")
+        return queryset.filter(
+            Q(pk__in=own.values("pk")) | Q(latitude__isnull=True, location__in=places.values("pk"))
+        )
+
+    def filter_actor(self, queryset, name, actors):
+        return queryset.filter(events_with_actor(actors)) if actors else queryset
+
+    def filter_actor1(self, queryset, name, actors):
+        return queryset.filter(events_with_actor(actors, EventActor.Role.SIDE_A)) if actors else queryset
+
+    def filter_actor2(self, queryset, name, actors):
+        return queryset.filter(events_with_actor(actors, EventActor.Role.SIDE_B)) if actors else queryset
+
+    def filter_claimant(self, queryset, name, actors):
+        if not actors:
+            return queryset
+        claims = Claim.objects.filter(Q(claimant__in=actors) | Q(speaker__in=actors), event=OuterRef("pk"))
+        return queryset.filter(Exists(claims))
+
+    def filter_source(self, queryset, name, sources):
+        if not sources:
+            return queryset
+        return queryset.filter(Exists(Claim.objects.filter(event=OuterRef("pk"), report__source__in=sources)))
+
+    def filter_q(self, queryset, name, value):
+        text = value.strip()
+        if not text:
+            return queryset
+        actors = Actor.objects.filter(
+            Q(name__icontains=text)
+            | Q(acronym__iexact=text)
+            | Q(Exists(ActorAlias.objects.filter(actor=OuterRef("pk"), name__icontains=text)))
+        )
+        places = Location.objects.filter(
+            Q(name__icontains=text)
+            | Q(Exists(LocationAlias.objects.filter(location=OuterRef("pk"), name__icontains=text)))
+        )
+        return queryset.filter(
+            Q(summary__icontains=text)
+            | Q(notes__icontains=text)
+            | Q(location__in=places)
+            | Q(Exists(EventActor.objects.filter(event=OuterRef("pk"), actor__in=actors)))
+        )
+
+
+CLAIM_ORDERING = ["claimed_on", "updated_at"]
+
+
+class ClaimFilterSet(django_filters.FilterSet):
+    event = django_filters.ModelMultipleChoiceFilter(
+        queryset=Event.objects.all(), help_text="Event id (any of)."
+    )
+    report = django_filters.ModelMultipleChoiceFilter(
+        queryset=Report.objects.all(), help_text="Report id (any of)."
+    )
+    source = django_filters.ModelMultipleChoiceFilter(
+        queryset=Source.objects.all(),
+        field_name="report__source",
+        help_text="Source id of the report (any of).",
+    )
+    claimant = django_filters.ModelMultipleChoiceFilter(
+        queryset=Actor.objects.all(), help_text="Claimant actor id (any of)."
+    )
+    speaker = django_filters.ModelMultipleChoiceFilter(
+        queryset=Actor.objects.all(), help_text="Speaking person's actor id (any of)."
+    )
+    stance = django_filters.MultipleChoiceFilter(choices=Claim.Stance.choices, help_text="Stance (any of).")
+    subject = django_filters.MultipleChoiceFilter(
+        choices=Claim.Subject.choices, help_text="What is claimed (any of)."
+    )
+    claimed_after = django_filters.DateFilter(
+        field_name="claimed_on", lookup_expr="gte", help_text="Claimed on or after this date."
+    )
+    claimed_before = django_filters.DateFilter(
+        field_name="claimed_on", lookup_expr="lte", help_text="Claimed on or before this date."
+    )
+    updated_since = updated_since_filter()
+    ordering = ordering_filter(CLAIM_ORDERING, default="claimed_on")
+
+    class Meta:
+        model = Claim
+        fields = []

@@ -1,0 +1,65 @@
+from rest_framework import serializers
+
+from locations.models import Location
+
+
+class LocationBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Location
+        fields = ["id", "name", "level", "pcode"]
+
+
+class LocationPointMixin(serializers.Serializer):
+    """The place's point: its own coordinates, else the nearest enclosing area's (see `coordinates_from`)."""
+
+    point_latitude = serializers.FloatField(source="point.latitude", read_only=True, allow_null=True)
+    point_longitude = serializers.FloatField(source="point.longitude", read_only=True, allow_null=True)
+    coordinates_from = serializers.ChoiceField(
+        source="point.origin",
+        choices=["location", "enclosing_area"],
+        read_only=True,
+        allow_null=True,
+        help_text="Where the point comes from: the place itself, or the nearest enclosing area; null if unknown.",
+    )
+
+
+class LocationWithAncestorsSerializer(LocationBriefSerializer):
+    ancestors = LocationBriefSerializer(
+        many=True, read_only=True, help_text="Enclosing areas, country first."
+    )
+
+    class Meta(LocationBriefSerializer.Meta):
+        fields = [*LocationBriefSerializer.Meta.fields, "ancestors"]
+
+
+class LocationSerializer(LocationPointMixin, serializers.ModelSerializer):
+    parent = LocationBriefSerializer(read_only=True)
+    ancestors = LocationBriefSerializer(
+        many=True, read_only=True, help_text="Enclosing areas, country first."
+    )
+    aliases = serializers.SlugRelatedField(
+        many=True, read_only=True, slug_field="name", help_text="Other names and spellings of the place."
+    )
+
+    class Meta:
+        model = Location
+        fields = [
+            "id",
+            "name",
+            "level",
+            "parent",
+            "ancestors",
+            "pcode",
+            "iso2",
+            "iso3",
+            "latitude",
+            "longitude",
+            "point_latitude",
+            "point_longitude",
+            "coordinates_from",
+            "coordinate_source",
+            "aliases",
+            "notes",
+            "created_at",
+            "updated_at",
+        ]

@@ -1,0 +1,72 @@
+from rest_framework import serializers
+
+from actors.api.serializers import ActorBriefSerializer
+from locations.api.serializers import LocationBriefSerializer
+from sources.models import Report, ReportDerivation, Source
+
+
+class SourceBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Source
+        fields = ["id", "name", "kind"]
+
+
+class SourceSerializer(serializers.ModelSerializer):
+    country = LocationBriefSerializer(read_only=True)
+    operated_by = ActorBriefSerializer(read_only=True)
+
+    class Meta:
+        model = Source
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "scale",
+            "url",
+            "country",
+            "operated_by",
+            "notes",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class ReportBriefSerializer(serializers.ModelSerializer):
+    source = SourceBriefSerializer(read_only=True)
+
+    class Meta:
+        model = Report
+        fields = ["id", "title", "source", "published_on", "url"]
+
+
+class ReportLinkSerializer(serializers.ModelSerializer):
+    report = serializers.PrimaryKeyRelatedField(source="derived_from", read_only=True)
+
+    class Meta:
+        model = ReportDerivation
+        fields = ["report", "relation"]
+
+
+class ReportSerializer(serializers.ModelSerializer):
+    source = SourceBriefSerializer(read_only=True)
+    derived_from = ReportLinkSerializer(
+        source="derivations",
+        many=True,
+        read_only=True,
+        help_text="Reports this one republishes, quotes or derives from.",
+    )
+
+    class Meta:
+        model = Report
+        fields = [
+            "id",
+            "title",
+            "source",
+            "url",
+            "author",
+            "published_on",
+            "derived_from",
+            "notes",
+            "created_at",
+            "updated_at",
+        ]
