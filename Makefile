@@ -35,6 +35,7 @@ lint: install
 check: install lint
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python manage.py check
+	$(BIN)/python manage.py spectacular --fail-on-warn --validate --file /dev/null
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles

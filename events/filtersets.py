@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from actors.models import Actor, ActorAlias
 from conflict_events.api.filters import (
     CountryFilter,
+    IdsFilter,
     IntegerFilter,
     LocationIdFilter,
     ordering_filter,
@@ -86,32 +87,36 @@ class EventFilterSet(django_filters.FilterSet):
         method="filter_near",
         help_text="lat,lon,km: events whose point is within km kilometres (great-circle distance).",
     )
-    actor = django_filters.ModelMultipleChoiceFilter(
+    actor = IdsFilter(
         queryset=Actor.objects.all(),
         method="filter_actor",
         help_text="Actor id, in any role (repeatable: any of).",
     )
-    actor1 = django_filters.ModelMultipleChoiceFilter(
+    actor1 = IdsFilter(
         queryset=Actor.objects.all(), method="filter_actor1", help_text="Actor id on side A (ACLED actor1)."
     )
-    actor2 = django_filters.ModelMultipleChoiceFilter(
+    actor2 = IdsFilter(
         queryset=Actor.objects.all(), method="filter_actor2", help_text="Actor id on side B (ACLED actor2)."
     )
-    claimant = django_filters.ModelMultipleChoiceFilter(
+    claimant = IdsFilter(
         queryset=Actor.objects.all(),
         method="filter_claimant",
         help_text="Actor id: events with a claim made by this actor or by a person speaking for it.",
     )
-    source = django_filters.ModelMultipleChoiceFilter(
+    source = IdsFilter(
         queryset=Source.objects.all(),
         method="filter_source",
         help_text="Source id: events with a claim in its reports.",
     )
     event_type = django_filters.ModelMultipleChoiceFilter(
-        queryset=EventType.objects.all(), to_field_name="slug", help_text="Event type slug, e.g. battles."
+        queryset=EventType.objects.all(),
+        field_name="event_type__slug",
+        to_field_name="slug",
+        help_text="Event type slug, e.g. battles.",
     )
     sub_event_type = django_filters.ModelMultipleChoiceFilter(
         queryset=SubEventType.objects.all(),
+        field_name="sub_event_type__slug",
         to_field_name="slug",
         help_text="Sub-event type slug, e.g. armed-clash.",
     )
@@ -226,14 +231,12 @@ class ClaimFilterSet(django_filters.FilterSet):
     report = django_filters.ModelMultipleChoiceFilter(
         queryset=Report.objects.all(), help_text="Report id (any of)."
     )
-    source = django_filters.ModelMultipleChoiceFilter(
+    source = IdsFilter(
         queryset=Source.objects.all(),
         field_name="report__source",
         help_text="Source id of the report (any of).",
     )
-    claimant = django_filters.ModelMultipleChoiceFilter(
-        queryset=Actor.objects.all(), help_text="Claimant actor id (any of)."
-    )
+    claimant = IdsFilter(queryset=Actor.objects.all(), help_text="Claimant actor id (any of).")
     speaker = django_filters.ModelMultipleChoiceFilter(
         queryset=Actor.objects.all(), help_text="Speaking person's actor id (any of)."
     )

@@ -59,3 +59,8 @@ class CountryFilter(django_filters.Filter):
 @extend_schema_field(OpenApiTypes.INT)
 class LocationIdFilter(django_filters.ModelChoiceFilter):
     """A location id, for filters that look inside the place (the schema shows an integer)."""
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class IdsFilter(django_filters.ModelMultipleChoiceFilter):
+    """One or more ids (repeat the parameter: any of them), for filters computed by a method."""

@@ -4,7 +4,14 @@ from actors.api.serializers import ActorBriefSerializer
 from locations.api.serializers import LocationWithAncestorsSerializer
 from sources.api.serializers import ReportBriefSerializer
 
-from ..models import Claim, Event, EventActor, EventType, SubEventType, Verification
+from ..models import Claim, Event, EventActor, EventType, SubEventType, Verdict, Verification
+
+
+class BlankAsNullChoiceField(serializers.ChoiceField):
+    """A choice stored as '' when absent, shown as null: clients get an enum or nothing, never ''."""
+
+    def to_representation(self, value):
+        return None if value == "" else super().to_representation(value)
 
 
 class EventTypeBriefSerializer(serializers.ModelSerializer):
@@ -32,6 +39,9 @@ class VerificationSerializer(serializers.ModelSerializer):
 
     status = serializers.ChoiceField(source="verification", choices=Verification.choices, read_only=True)
     reason = serializers.CharField(source="verification_reason", read_only=True)
+    verdict = BlankAsNullChoiceField(
+        choices=Verdict.choices, read_only=True, allow_null=True, help_text="An editor's verdict, if any."
+    )
 
     class Meta:
         model = Event
