@@ -45,7 +45,9 @@ SCRIPT = textwrap.dedent(
     out["detail"] = {
         "id": event.id,
         "status": event.verification.status.value,
-        "claims": [(c.claimant.name if c.claimant else None, c.stance.value, c.report.source.name) for c in event.claims],
+        "claims": [
+            (c.claimant.name if c.claimant else None, c.stance.value, c.report.source.name) for c in event.claims
+        ],
     }
     print(json.dumps(out))
     """
