@@ -10,6 +10,7 @@ from conflict_events.api.filters import (
     IdsFilter,
     IntegerFilter,
     LocationIdFilter,
+    SlugsFilter,
     ordering_filter,
     updated_since_filter,
 )
@@ -108,16 +109,14 @@ class EventFilterSet(django_filters.FilterSet):
         method="filter_source",
         help_text="Source id: events with a claim in its reports.",
     )
-    event_type = django_filters.ModelMultipleChoiceFilter(
+    event_type = SlugsFilter(
         queryset=EventType.objects.all(),
-        field_name="event_type__slug",
-        to_field_name="slug",
+        related="event_type",
         help_text="Event type slug, e.g. battles.",
     )
-    sub_event_type = django_filters.ModelMultipleChoiceFilter(
+    sub_event_type = SlugsFilter(
         queryset=SubEventType.objects.all(),
-        field_name="sub_event_type__slug",
-        to_field_name="slug",
+        related="sub_event_type",
         help_text="Sub-event type slug, e.g. armed-clash.",
     )
     verification = django_filters.MultipleChoiceFilter(

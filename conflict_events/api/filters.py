@@ -64,3 +64,11 @@ class LocationIdFilter(django_filters.ModelChoiceFilter):
 @extend_schema_field(OpenApiTypes.INT)
 class IdsFilter(django_filters.ModelMultipleChoiceFilter):
     """One or more ids (repeat the parameter: any of them), for filters computed by a method."""
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class SlugsFilter(django_filters.ModelMultipleChoiceFilter):
+    """One or more slugs of a vocabulary (repeat the parameter: any of them)."""
+
+    def __init__(self, *, related: str, **kwargs):
+        super().__init__(field_name=f"{related}__slug", to_field_name="slug", **kwargs)
