@@ -1,3 +1,4 @@
+from drf_spectacular.contrib.django_filters import DjangoFilterExtension
 from drf_spectacular.openapi import AutoSchema
 from rest_framework.permissions import SAFE_METHODS, DjangoModelPermissionsOrAnonReadOnly
 
@@ -13,3 +14,20 @@ class ConflictEventsAutoSchema(AutoSchema):
         if anonymous_reads and self.method in SAFE_METHODS and {} not in auths:
             auths.append({})
         return auths
+
+
+class StrictFilterBackendExtension(DjangoFilterExtension):
+    """django-filter's schema extension, keeping each filter's help_text when its type is overridden."""
+
+    target_class = "conflict_events.api.viewsets.StrictFilterBackend"
+    priority = 1
+
+    def resolve_filter_field(self, auto_schema, model, filterset_class, field_name, filter_field):
+        parameters = super().resolve_filter_field(
+            auto_schema, model, filterset_class, field_name, filter_field
+        )
+        help_text = filter_field.extra.get("help_text")
+        for parameter in parameters:
+            if help_text and not parameter.get("description"):
+                parameter["description"] = help_text
+        return parameters

@@ -1,5 +1,7 @@
+from django.apps import apps
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.db import transaction
 
 from events.models import Event
 
@@ -10,11 +12,17 @@ class Command(BaseCommand):
         "version. Does nothing when events exist, so curators' edits are never overwritten."
     )
 
+    @transaction.atomic
     def handle(self, *args, **options):
         if Event.objects.exists():
             self.stdout.write("Events already present; the seed data was not loaded again.")
             return
         call_command("loaddata", "seed", verbosity=options["verbosity"])
-        # loaddata saves raw rows, which write no history; record each row's initial version.
-        call_command("populate_history", auto=True, verbosity=0)
+        # loaddata saves raw rows, which write no history: record each row's first version.
+        for model in apps.get_models():
+            history = getattr(model, "history", None)
+            if history is None or not hasattr(history, "bulk_history_create"):
+                continue
+            recorded = history.values_list(model._meta.pk.attname, flat=True)
+            history.bulk_history_create(list(model.objects.exclude(pk__in=recorded)))
         self.stdout.write(self.style.SUCCESS(f"Seed data loaded: {Event.objects.count()} events."))
