@@ -37,9 +37,13 @@ class Actor(models.Model):
         Kind.EXTERNAL_OTHER: 8,
     }
 
-    name = models.CharField(max_length=200)
-    acronym = models.CharField(max_length=40, blank=True)
-    kind = models.CharField(max_length=24, choices=Kind.choices)
+    name = models.CharField(max_length=200, help_text="The actor's name as used in the data.")
+    acronym = models.CharField(max_length=40, blank=True, help_text="Short form, e.g. NRF.")
+    kind = models.CharField(
+        max_length=24,
+        choices=Kind.choices,
+        help_text="ACLED's actor categories (inter codes 1-8), a political or other organisation, or a person.",
+    )
     country = models.ForeignKey(
         Location,
         null=True,
@@ -62,7 +66,7 @@ class Actor(models.Model):
         blank=True,
         help_text="Role or title within the affiliation, e.g. 'head of foreign relations'.",
     )
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, help_text="Curators' notes.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 

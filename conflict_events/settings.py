@@ -187,8 +187,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "conflict_events.api.schema.describe_generic_fields",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "VerificationEnum": "events.models.Verification",
         "LocationLevelEnum": "locations.models.Location.Level",

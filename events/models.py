@@ -32,8 +32,10 @@ class SlugNaturalKeyManager(models.Manager):
 class EventType(models.Model):
     """A top-level kind of event (ACLED's six event types, extensible)."""
 
-    name = models.CharField(max_length=100)
-    slug = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(
+        max_length=100, help_text="Its name as ACLED spells it, e.g. Battles or Armed clash."
+    )
+    slug = models.SlugField(max_length=100, unique=True, help_text="Stable identifier, used in filters.")
     description = models.TextField(blank=True)
 
     history = HistoricalRecords()
@@ -54,8 +56,10 @@ class SubEventType(models.Model):
     """A kind of event within an event type (ACLED's 25 sub-event types, extensible)."""
 
     event_type = models.ForeignKey(EventType, on_delete=models.PROTECT, related_name="sub_event_types")
-    name = models.CharField(max_length=100)
-    slug = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(
+        max_length=100, help_text="Its name as ACLED spells it, e.g. Battles or Armed clash."
+    )
+    slug = models.SlugField(max_length=100, unique=True, help_text="Stable identifier, used in filters.")
     description = models.TextField(blank=True)
 
     history = HistoricalRecords()
@@ -128,32 +132,66 @@ class EventQuerySet(models.QuerySet):
 class Event(models.Model):
     """Something we believe happened at a place and time, with the claims that support or dispute it."""
 
-    date_start = models.DateField(db_index=True)
-    date_end = models.DateField(db_index=True)
+    date_start = models.DateField(db_index=True, help_text="The earliest day it may have happened.")
+    date_end = models.DateField(db_index=True, help_text="The latest day it may have happened.")
     date_precision = models.PositiveSmallIntegerField(
-        choices=DatePrecision.choices, default=DatePrecision.DAY
+        choices=DatePrecision.choices,
+        default=DatePrecision.DAY,
+        help_text="How precisely the date is known, on UCDP's date_prec scale 1-5 (1 = exact day).",
     )
-    event_type = models.ForeignKey(EventType, on_delete=models.PROTECT, related_name="events")
-    sub_event_type = models.ForeignKey(SubEventType, on_delete=models.PROTECT, related_name="events")
-    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="events")
-    geo_precision = models.PositiveSmallIntegerField(choices=GeoPrecision.choices)
+    event_type = models.ForeignKey(
+        EventType,
+        on_delete=models.PROTECT,
+        related_name="events",
+        help_text="ACLED event type (or a curator's extension).",
+    )
+    sub_event_type = models.ForeignKey(
+        SubEventType,
+        on_delete=models.PROTECT,
+        related_name="events",
+        help_text="ACLED sub-event type; it belongs to the event type.",
+    )
+    location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="events", help_text="The most precise place known."
+    )
+    geo_precision = models.PositiveSmallIntegerField(
+        choices=GeoPrecision.choices,
+        help_text="How precisely the place is known, on UCDP's where_prec scale 1-7 (1 = exact place).",
+    )
     latitude = models.FloatField(
         null=True, blank=True, help_text="The event's own point, when more precise than its location's."
     )
-    longitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True, help_text="The event's own longitude, if known.")
     actors = models.ManyToManyField(Actor, through="EventActor", related_name="events", blank=True)
     # Unknown is NULL, never 0: 0 means "no one was killed".
-    fatalities_low = models.PositiveIntegerField(null=True, blank=True)
-    fatalities_best = models.PositiveIntegerField(null=True, blank=True)
-    fatalities_high = models.PositiveIntegerField(null=True, blank=True)
-    civilian_targeting = models.BooleanField(default=False)
-    summary = models.CharField(max_length=500)
-    notes = models.TextField(blank=True)
-    tags = models.ManyToManyField(Tag, related_name="events", blank=True)
-    acled_event_id = models.CharField(
-        "ACLED event_id_cnty", max_length=32, null=True, blank=True, unique=True
+    fatalities_low = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Lowest credible number killed; empty when unknown (0 means none)."
     )
-    ucdp_ged_id = models.PositiveBigIntegerField("UCDP GED id", null=True, blank=True, unique=True)
+    fatalities_best = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Best estimate of the number killed; empty when unknown."
+    )
+    fatalities_high = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Highest credible number killed; empty when unknown."
+    )
+    civilian_targeting = models.BooleanField(default=False, help_text="Whether civilians were the target.")
+    summary = models.CharField(max_length=500, help_text="One line: what happened, as far as is known.")
+    notes = models.TextField(blank=True, help_text="Curators' notes: sources of doubt, choices made.")
+    tags = models.ManyToManyField(Tag, related_name="events", blank=True, help_text="Curators' labels.")
+    acled_event_id = models.CharField(
+        "ACLED event_id_cnty",
+        max_length=32,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="The same event's id in ACLED, if it has one.",
+    )
+    ucdp_ged_id = models.PositiveBigIntegerField(
+        "UCDP GED id",
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="The same event's id in UCDP GED, if it has one.",
+    )
 
     # Derived from the claims by events.services.verification; never typed in.
     verification = models.CharField(
@@ -164,10 +202,21 @@ class Event(models.Model):
         db_index=True,
     )
     verification_reason = models.TextField(editable=False, blank=True)
-    independent_reports = models.PositiveSmallIntegerField(default=0, editable=False)
+    independent_reports = models.PositiveSmallIntegerField(
+        default=0,
+        editable=False,
+        help_text="Asserting reports independent of each other (different sources, no republication).",
+    )
     # An editor's verdict overrides the derivation, and must say why.
-    verdict = models.CharField(max_length=16, choices=Verdict.choices, blank=True)
-    verdict_reason = models.TextField(blank=True)
+    verdict = models.CharField(
+        max_length=16,
+        choices=Verdict.choices,
+        blank=True,
+        help_text="An editor's verdict, overriding the derived status.",
+    )
+    verdict_reason = models.TextField(
+        blank=True, help_text="Why the editor decided so; required with a verdict."
+    )
     verdict_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -176,7 +225,9 @@ class Event(models.Model):
         related_name="+",
         editable=False,
     )
-    verdict_at = models.DateTimeField(null=True, blank=True, editable=False)
+    verdict_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When the verdict was set."
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
@@ -277,7 +328,7 @@ class EventActor(models.Model):
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="event_actors")
     actor = models.ForeignKey(Actor, on_delete=models.PROTECT, related_name="event_roles")
-    role = models.CharField(max_length=16, choices=Role.choices)
+    role = models.CharField(max_length=16, choices=Role.choices, help_text="The actor's part in the event.")
 
     history = HistoricalRecords()
 
@@ -320,8 +371,12 @@ class Claim(models.Model):
 
     QUOTE_MAX_LENGTH = CLAIM_QUOTE_MAX_LENGTH
 
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="claims")
-    report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="claims")
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, related_name="claims", help_text="The event the claim is about."
+    )
+    report = models.ForeignKey(
+        Report, on_delete=models.PROTECT, related_name="claims", help_text="The report the claim was made in."
+    )
     claimant = models.ForeignKey(
         Actor,
         null=True,
@@ -339,17 +394,34 @@ class Claim(models.Model):
         limit_choices_to={"kind": Actor.Kind.PERSON},
         help_text="The person who spoke for the claimant (a spokesperson), if named.",
     )
-    stance = models.CharField(max_length=16, choices=Stance.choices)
-    subject = models.CharField(max_length=24, choices=Subject.choices, default=Subject.OCCURRENCE)
+    stance = models.CharField(
+        max_length=16,
+        choices=Stance.choices,
+        help_text="asserts, denies, confirms, or cannot_confirm (shown, never counted as an assertion).",
+    )
+    subject = models.CharField(
+        max_length=24,
+        choices=Subject.choices,
+        default=Subject.OCCURRENCE,
+        help_text="What the claim is about.",
+    )
     quote = models.TextField(
         blank=True, help_text=f"The sentence that carries the claim, at most {QUOTE_MAX_LENGTH} characters."
     )
-    claimed_fatalities_low = models.PositiveIntegerField(null=True, blank=True)
-    claimed_fatalities_high = models.PositiveIntegerField(null=True, blank=True)
+    claimed_fatalities_low = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Lowest number killed that the claim gives; empty when it gives none.",
+    )
+    claimed_fatalities_high = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Highest number killed that the claim gives; empty when it gives none.",
+    )
     claimed_on = models.DateField(
         null=True, blank=True, help_text="When the claim was made; defaults to the report's publication date."
     )
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, help_text="Curators' notes on the claim.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 

@@ -58,10 +58,18 @@ class Location(models.Model):
         ADMIN3 = 3, "admin3"
         PLACE = 4, "place"
 
-    name = models.CharField(max_length=200)
-    level = models.PositiveSmallIntegerField(choices=Level.choices)
+    name = models.CharField(max_length=200, help_text="The place's name as the gazetteer spells it.")
+    level = models.PositiveSmallIntegerField(
+        choices=Level.choices,
+        help_text="0 country, 1 admin1 (province), 2 admin2 (district), 3 admin3, 4 place.",
+    )
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        help_text="The enclosing area; empty for a country.",
     )
     # Ids of the ancestors, root first ("/1/8/" for a district of province 8 in country 1), kept by
     # clean() and location_save(); "everything inside X" is then one prefix match, never a tree walk.
@@ -74,14 +82,22 @@ class Location(models.Model):
         unique=True,
         help_text="Humanitarian P-code (e.g. AGCHO 'AF0804'); empty when none is published.",
     )
-    iso2 = models.CharField("ISO 3166-1 alpha-2", max_length=2, null=True, blank=True, unique=True)
-    iso3 = models.CharField("ISO 3166-1 alpha-3", max_length=3, null=True, blank=True, unique=True)
-    latitude = models.FloatField(null=True, blank=True)
-    longitude = models.FloatField(null=True, blank=True)
+    iso2 = models.CharField(
+        "ISO 3166-1 alpha-2", max_length=2, null=True, blank=True, unique=True, help_text="Countries only."
+    )
+    iso3 = models.CharField(
+        "ISO 3166-1 alpha-3", max_length=3, null=True, blank=True, unique=True, help_text="Countries only."
+    )
+    latitude = models.FloatField(
+        null=True, blank=True, help_text="WGS 84 decimal degrees; empty when no public source gives one."
+    )
+    longitude = models.FloatField(
+        null=True, blank=True, help_text="WGS 84 decimal degrees; empty when unknown."
+    )
     coordinate_source = models.CharField(
         max_length=300, blank=True, help_text="Where the coordinates come from, and how approximate they are."
     )
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, help_text="Curators' notes.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 

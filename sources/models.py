@@ -34,10 +34,12 @@ class Source(models.Model):
 
     Scale = SourceScale
 
-    name = models.CharField(max_length=200)
-    kind = models.CharField(max_length=24, choices=Kind.choices)
-    scale = models.CharField(max_length=16, choices=Scale.choices)
-    url = models.URLField(blank=True)
+    name = models.CharField(max_length=200, help_text="The outlet's or channel's name.")
+    kind = models.CharField(
+        max_length=24, choices=Kind.choices, help_text="What kind of outlet or channel it is."
+    )
+    scale = models.CharField(max_length=16, choices=Scale.choices, help_text="How far its reporting reaches.")
+    url = models.URLField(blank=True, help_text="Its home page or account address.")
     country = models.ForeignKey(
         Location,
         null=True,
@@ -45,6 +47,7 @@ class Source(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         limit_choices_to={"level": Location.Level.COUNTRY},
+        help_text="The country it is based in, if known.",
     )
     operated_by = models.ForeignKey(
         Actor,
@@ -54,7 +57,7 @@ class Source(models.Model):
         related_name="channels",
         help_text="The actor whose account or channel this is, if any: its posts speak for that actor.",
     )
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, help_text="Curators' notes.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
@@ -84,11 +87,18 @@ class Source(models.Model):
 class Report(models.Model):
     """One publication by a source: an article, interview, post, statement or study."""
 
-    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="reports")
-    title = models.CharField(max_length=500)
-    url = models.URLField(max_length=1000, blank=True)
-    author = models.CharField(max_length=300, blank=True)
-    published_on = models.DateField(null=True, blank=True, db_index=True)
+    source = models.ForeignKey(
+        Source,
+        on_delete=models.PROTECT,
+        related_name="reports",
+        help_text="The outlet or channel that published it.",
+    )
+    title = models.CharField(max_length=500, help_text="Its headline or title.")
+    url = models.URLField(max_length=1000, blank=True, help_text="Where it can be read; empty when unknown.")
+    author = models.CharField(max_length=300, blank=True, help_text="Byline, if any.")
+    published_on = models.DateField(
+        null=True, blank=True, db_index=True, help_text="Publication date; empty when unknown."
+    )
     derived_from = models.ManyToManyField(
         "self",
         through="ReportDerivation",
@@ -97,7 +107,7 @@ class Report(models.Model):
         related_name="derivatives",
         help_text="Reports this one republishes, quotes or derives from; they are not independent of it.",
     )
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, help_text="Curators' notes.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
@@ -129,7 +139,12 @@ class ReportDerivation(models.Model):
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="derivations")
     derived_from = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="derivation_sources")
-    relation = models.CharField(max_length=16, choices=Relation.choices, default=Relation.DERIVES)
+    relation = models.CharField(
+        max_length=16,
+        choices=Relation.choices,
+        default=Relation.DERIVES,
+        help_text="How it depends on the other.",
+    )
 
     history = HistoricalRecords()
 

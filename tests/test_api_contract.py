@@ -204,6 +204,27 @@ def test_schema_is_served_and_names_every_filter(client, db):
         assert parameters[name]["schema"], name
 
 
+def test_every_schema_field_and_parameter_has_a_type_and_a_description(client, db):
+    schema = client.get("/api/schema/?format=json").json()
+    undescribed = [
+        f"{name}.{prop}"
+        for name, component in schema["components"]["schemas"].items()
+        for prop, spec in component.get("properties", {}).items()
+        if not spec.get("description") or not ({"type", "$ref", "allOf", "oneOf", "enum"} & set(spec))
+    ]
+    assert undescribed == []
+    parameters = [
+        (path, p["name"])
+        for path, operations in schema["paths"].items()
+        for operation in operations.values()
+        for p in operation.get("parameters", [])
+        if not p.get("description") or "type" not in p["schema"]
+    ]
+    assert parameters == []
+    operation_ids = [op["operationId"] for ops in schema["paths"].values() for op in ops.values()]
+    assert sorted(operation_ids) == sorted(f"{r}_{a}" for r in RESOURCES for a in ("list", "retrieve"))
+
+
 @pytest.mark.parametrize("path", ["/api/docs/", "/api/redoc/"])
 def test_docs_load_their_assets_from_this_server(client, path, db):
     html = client.get(path).content.decode()

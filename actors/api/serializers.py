@@ -11,9 +11,11 @@ class ActorBriefSerializer(serializers.ModelSerializer):
 
 
 class ActorSerializer(serializers.ModelSerializer):
-    country = LocationBriefSerializer(read_only=True)
-    affiliation = ActorBriefSerializer(read_only=True)
-    aliases = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
+    country = LocationBriefSerializer(read_only=True, help_text="The country it belongs to, if any.")
+    affiliation = ActorBriefSerializer(read_only=True, help_text="The organisation it belongs to, if any.")
+    aliases = serializers.SlugRelatedField(
+        many=True, read_only=True, slug_field="name", help_text="Other names it is known by."
+    )
     acled_inter_code = serializers.IntegerField(
         read_only=True,
         allow_null=True,

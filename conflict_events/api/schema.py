@@ -31,3 +31,20 @@ class StrictFilterBackendExtension(DjangoFilterExtension):
             if help_text and not parameter.get("description"):
                 parameter["description"] = help_text
         return parameters
+
+
+GENERIC_DESCRIPTIONS = {
+    "id": "Unique, stable id.",
+    "created_at": "When this row was first recorded.",
+    "updated_at": "When this row last changed; see `updated_since`.",
+    "results": "This page's rows.",
+}
+
+
+def describe_generic_fields(result, generator, request, public):
+    """Postprocessing hook: describe the fields every resource has, where nothing more specific is said."""
+    for component in result.get("components", {}).get("schemas", {}).values():
+        for name, prop in component.get("properties", {}).items():
+            if name in GENERIC_DESCRIPTIONS and not prop.get("description"):
+                prop["description"] = GENERIC_DESCRIPTIONS[name]
+    return result

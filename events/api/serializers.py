@@ -27,7 +27,7 @@ class SubEventTypeBriefSerializer(serializers.ModelSerializer):
 
 
 class EventActorSerializer(serializers.ModelSerializer):
-    actor = ActorBriefSerializer(read_only=True)
+    actor = ActorBriefSerializer(read_only=True, help_text="Who took part.")
 
     class Meta:
         model = EventActor
@@ -37,8 +37,15 @@ class EventActorSerializer(serializers.ModelSerializer):
 class VerificationSerializer(serializers.ModelSerializer):
     """Derived from the claims (never typed in), with the reason in words."""
 
-    status = serializers.ChoiceField(source="verification", choices=Verification.choices, read_only=True)
-    reason = serializers.CharField(source="verification_reason", read_only=True)
+    status = serializers.ChoiceField(
+        source="verification",
+        choices=Verification.choices,
+        read_only=True,
+        help_text="How far it is confirmed.",
+    )
+    reason = serializers.CharField(
+        source="verification_reason", read_only=True, help_text="Why, in words built from the claims."
+    )
     verdict = BlankAsNullChoiceField(
         choices=Verdict.choices, read_only=True, allow_null=True, help_text="An editor's verdict, if any."
     )
@@ -50,7 +57,9 @@ class VerificationSerializer(serializers.ModelSerializer):
 
 
 class EventBriefSerializer(serializers.ModelSerializer):
-    verification = serializers.ChoiceField(choices=Verification.choices, read_only=True)
+    verification = serializers.ChoiceField(
+        choices=Verification.choices, read_only=True, help_text="How far it is confirmed."
+    )
 
     class Meta:
         model = Event
@@ -58,11 +67,23 @@ class EventBriefSerializer(serializers.ModelSerializer):
 
 
 class EventSerializer(serializers.ModelSerializer):
-    event_type = EventTypeBriefSerializer(read_only=True)
-    sub_event_type = SubEventTypeBriefSerializer(read_only=True)
-    location = LocationWithAncestorsSerializer(read_only=True)
-    point_latitude = serializers.FloatField(source="point.latitude", read_only=True, allow_null=True)
-    point_longitude = serializers.FloatField(source="point.longitude", read_only=True, allow_null=True)
+    event_type = EventTypeBriefSerializer(read_only=True, help_text="ACLED event type.")
+    sub_event_type = SubEventTypeBriefSerializer(read_only=True, help_text="ACLED sub-event type.")
+    location = LocationWithAncestorsSerializer(
+        read_only=True, help_text="The most precise place known, with its enclosing areas."
+    )
+    point_latitude = serializers.FloatField(
+        source="point.latitude",
+        read_only=True,
+        allow_null=True,
+        help_text="Latitude to map it at; null if unknown.",
+    )
+    point_longitude = serializers.FloatField(
+        source="point.longitude",
+        read_only=True,
+        allow_null=True,
+        help_text="Longitude to map it at; null if unknown.",
+    )
     coordinates_from = serializers.ChoiceField(
         source="point.origin",
         choices=["event", "location", "enclosing_area"],
@@ -71,9 +92,15 @@ class EventSerializer(serializers.ModelSerializer):
         help_text="Where the point comes from: the event's own coordinates, its place, or the nearest enclosing "
         "area with coordinates (then geo_precision says how coarse); null when none is known.",
     )
-    actors = EventActorSerializer(source="event_actors", many=True, read_only=True)
-    tags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
-    verification = VerificationSerializer(source="*", read_only=True)
+    actors = EventActorSerializer(
+        source="event_actors", many=True, read_only=True, help_text="Who took part, and on which side."
+    )
+    tags = serializers.SlugRelatedField(
+        many=True, read_only=True, slug_field="name", help_text="Curators' labels."
+    )
+    verification = VerificationSerializer(
+        source="*", read_only=True, help_text="How far it is confirmed, derived from its claims, and why."
+    )
 
     class Meta:
         model = Event
@@ -110,9 +137,15 @@ class EventSerializer(serializers.ModelSerializer):
 class EventClaimSerializer(serializers.ModelSerializer):
     """A claim as listed on its event: who said what, where."""
 
-    claimant = ActorBriefSerializer(read_only=True, allow_null=True)
-    speaker = ActorBriefSerializer(read_only=True, allow_null=True)
-    report = ReportBriefSerializer(read_only=True)
+    claimant = ActorBriefSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="Who makes the claim; null when the report's source speaks itself.",
+    )
+    speaker = ActorBriefSerializer(
+        read_only=True, allow_null=True, help_text="The person who spoke for the claimant, if named."
+    )
+    report = ReportBriefSerializer(read_only=True, help_text="The report the claim was made in.")
 
     class Meta:
         model = Claim
@@ -141,7 +174,7 @@ class EventDetailSerializer(EventSerializer):
 
 
 class ClaimSerializer(EventClaimSerializer):
-    event = EventBriefSerializer(read_only=True)
+    event = EventBriefSerializer(read_only=True, help_text="The event the claim is about.")
 
     class Meta(EventClaimSerializer.Meta):
         fields = ["id", "event", *EventClaimSerializer.Meta.fields[1:], "created_at", "updated_at"]

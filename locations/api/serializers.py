@@ -12,8 +12,18 @@ class LocationBriefSerializer(serializers.ModelSerializer):
 class LocationPointMixin(serializers.Serializer):
     """The place's point: its own coordinates, else the nearest enclosing area's (see `coordinates_from`)."""
 
-    point_latitude = serializers.FloatField(source="point.latitude", read_only=True, allow_null=True)
-    point_longitude = serializers.FloatField(source="point.longitude", read_only=True, allow_null=True)
+    point_latitude = serializers.FloatField(
+        source="point.latitude",
+        read_only=True,
+        allow_null=True,
+        help_text="Latitude to map it at; null if unknown.",
+    )
+    point_longitude = serializers.FloatField(
+        source="point.longitude",
+        read_only=True,
+        allow_null=True,
+        help_text="Longitude to map it at; null if unknown.",
+    )
     coordinates_from = serializers.ChoiceField(
         source="point.origin",
         choices=["location", "enclosing_area"],
@@ -33,7 +43,7 @@ class LocationWithAncestorsSerializer(LocationBriefSerializer):
 
 
 class LocationSerializer(LocationPointMixin, serializers.ModelSerializer):
-    parent = LocationBriefSerializer(read_only=True)
+    parent = LocationBriefSerializer(read_only=True, help_text="The enclosing area; null for a country.")
     ancestors = LocationBriefSerializer(
         many=True, read_only=True, help_text="Enclosing areas, country first."
     )

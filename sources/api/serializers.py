@@ -12,8 +12,10 @@ class SourceBriefSerializer(serializers.ModelSerializer):
 
 
 class SourceSerializer(serializers.ModelSerializer):
-    country = LocationBriefSerializer(read_only=True)
-    operated_by = ActorBriefSerializer(read_only=True)
+    country = LocationBriefSerializer(read_only=True, help_text="The country it is based in, if known.")
+    operated_by = ActorBriefSerializer(
+        read_only=True, help_text="The actor whose channel this is: its posts speak for that actor."
+    )
 
     class Meta:
         model = Source
@@ -32,7 +34,7 @@ class SourceSerializer(serializers.ModelSerializer):
 
 
 class ReportBriefSerializer(serializers.ModelSerializer):
-    source = SourceBriefSerializer(read_only=True)
+    source = SourceBriefSerializer(read_only=True, help_text="The outlet or channel that published it.")
 
     class Meta:
         model = Report
@@ -40,7 +42,9 @@ class ReportBriefSerializer(serializers.ModelSerializer):
 
 
 class ReportLinkSerializer(serializers.ModelSerializer):
-    report = serializers.PrimaryKeyRelatedField(source="derived_from", read_only=True)
+    report = serializers.PrimaryKeyRelatedField(
+        source="derived_from", read_only=True, help_text="Id of the report depended on."
+    )
 
     class Meta:
         model = ReportDerivation
@@ -48,7 +52,7 @@ class ReportLinkSerializer(serializers.ModelSerializer):
 
 
 class ReportSerializer(serializers.ModelSerializer):
-    source = SourceBriefSerializer(read_only=True)
+    source = SourceBriefSerializer(read_only=True, help_text="The outlet or channel that published it.")
     derived_from = ReportLinkSerializer(
         source="derivations",
         many=True,
