@@ -239,6 +239,9 @@ class Event(models.Model):
         ordering = ["-date_start", "-id"]
         permissions = [("set_verdict", "Can set an editor verdict (confirmed / refuted) on an event")]
         indexes = [
+            # Keyset paging walks (ordering field, id); both directions use the same B-tree.
+            models.Index(fields=["date_start", "id"], name="event_date_start_id"),
+            models.Index(fields=["updated_at", "id"], name="event_updated_at_id"),
             models.Index(fields=["location", "date_start"], name="event_location_date"),
             models.Index(fields=["sub_event_type", "date_start"], name="event_subtype_date"),
         ]

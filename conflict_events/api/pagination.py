@@ -58,7 +58,11 @@ def keyset_condition(keys: list[OrderKey], values: tuple, backwards: bool) -> Q:
         for earlier, value in zip(keys[:i], values[:i], strict=True):
             step &= Q(**{earlier.name: value})
         condition |= step
-    return condition
+    # The same set, plus a plain range on the first key that an index on (first key, id) can seek to;
+    # without it databases scan from the start of the index to evaluate the OR.
+    first = keys[0]
+    bound = Q(**{f"{first.name}__{'lte' if first.descending != backwards else 'gte'}": values[0]})
+    return bound & condition
 
 
 class KeysetPagination(BasePagination):
