@@ -7,7 +7,7 @@ from locations.models import Location
 from sources.models import Report
 
 from .models import Claim, Event, EventActor, EventType, SubEventType, Tag, Verification
-from .services import event_refresh_verification
+from .services import event_delete, event_refresh_verification, event_restore
 
 VERIFICATION_COLOURS = {
     Verification.CONFIRMED: "#1a7f37",
@@ -47,6 +47,33 @@ class CountryFilter(admin.SimpleListFilter):
         if country is None:
             return queryset.none()
         return queryset.filter(location__in=Location.objects.within(country))
+
+
+class TombstoneFilter(admin.SimpleListFilter):
+    """Live events by default; deleted ones (tombstones) on request, to inspect or restore them."""
+
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("deleted", "Deleted"), ("all", "All")]
+
+    def choices(self, changelist):
+        for value, label in [(None, "Live"), *self.lookup_choices]:
+            yield {
+                "selected": self.value() == value,
+                "query_string": changelist.get_query_string(
+                    {self.parameter_name: value} if value else {}, [] if value else [self.parameter_name]
+                ),
+                "display": label,
+            }
+
+    def queryset(self, request, queryset):
+        if self.value() == "deleted":
+            return queryset.filter(deleted_at__isnull=False)
+        if self.value() == "all":
+            return queryset
+        return queryset.filter(deleted_at__isnull=True)
 
 
 class ReportSelectMixin:
@@ -93,6 +120,7 @@ class EventAdmin(SimpleHistoryAdmin):
     list_display_links = ("id", "summary")
     list_select_related = ("sub_event_type", "location")
     list_filter = (
+        TombstoneFilter,
         "event_type",
         CountryFilter,
         "date_start",
@@ -122,6 +150,8 @@ class EventAdmin(SimpleHistoryAdmin):
         "verdict_at",
         "created_at",
         "updated_at",
+        "deleted_at",
+        "deleted_by",
     )
     fieldsets = (
         (None, {"fields": ("summary", ("event_type", "sub_event_type"), "tags", "notes")}),
@@ -148,7 +178,26 @@ class EventAdmin(SimpleHistoryAdmin):
             },
         ),
         ("Identifiers", {"fields": (("acled_event_id", "ucdp_ged_id"), ("created_at", "updated_at"))}),
+        ("Deletion", {"fields": (("deleted_at", "deleted_by"),)}),
     )
+
+    actions = ["restore_events"]
+
+    @admin.action(description="Restore the selected deleted events", permissions=["change"])
+    def restore_events(self, request, queryset):
+        restored = 0
+        for event in queryset.filter(deleted_at__isnull=False):
+            event_restore(event=event)
+            restored += 1
+        self.message_user(request, f"{restored} event(s) restored.")
+
+    def delete_model(self, request, obj):
+        # Deleting leaves a tombstone: sync clients see it in the deleted feed, and it can be restored.
+        event_delete(event=obj, user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for event in queryset.filter(deleted_at__isnull=True):
+            event_delete(event=event, user=request.user)
 
     @admin.display(description="verification", ordering="verification")
     def verification_status(self, obj: Event) -> str:

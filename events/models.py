@@ -110,6 +110,12 @@ class Verdict(models.TextChoices):
 
 
 class EventQuerySet(models.QuerySet):
+    def live(self) -> "EventQuerySet":
+        return self.filter(deleted_at__isnull=True)
+
+    def deleted(self) -> "EventQuerySet":
+        return self.filter(deleted_at__isnull=False)
+
     def for_listing(self) -> "EventQuerySet":
         """Everything an event list shows, in a fixed number of queries (list view, exports, ACLED)."""
         return self.select_related("event_type", "sub_event_type", "location").prefetch_related(
@@ -127,6 +133,11 @@ class EventQuerySet(models.QuerySet):
                 ),
             )
         )
+
+
+class LiveEventManager(models.Manager.from_queryset(EventQuerySet)):
+    def get_queryset(self):
+        return super().get_queryset().filter(deleted_at__isnull=True)
 
 
 class Event(models.Model):
@@ -232,11 +243,33 @@ class Event(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
+    # A deleted event is a tombstone: out of every list, reported by the deleted feed, restorable.
+    deleted_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        db_index=True,
+        help_text="When it was deleted; null while live.",
+    )
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+
     history = HistoricalRecords(m2m_fields=[tags])
-    objects = EventQuerySet.as_manager()
+    # `objects` sees live events only; `all_objects` (the default manager, used for validation and the
+    # admin) sees tombstones too, so that uniqueness checks and restores still find them.
+    all_objects = EventQuerySet.as_manager()
+    objects = LiveEventManager()
 
     class Meta:
         ordering = ["-date_start", "-id"]
+        default_manager_name = "all_objects"
+        base_manager_name = "all_objects"
         permissions = [("set_verdict", "Can set an editor verdict (confirmed / refuted) on an event")]
         indexes = [
             # Keyset paging walks (ordering field, id); both directions use the same B-tree.

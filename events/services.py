@@ -9,7 +9,7 @@ from django.utils import timezone
 from actors.models import Actor
 from sources.models import Report
 
-from .models import Claim, Event, EventActor
+from .models import Claim, Event, EventActor, Tag
 from .verification import event_verification
 
 
@@ -114,3 +114,67 @@ def event_set_verdict(*, event: Event, verdict: str, reason: str, user) -> Event
     event.verdict_at = timezone.now() if verdict else None
     event.save()
     return event_refresh_verification(event=event)
+
+
+@transaction.atomic
+def event_save(
+    *, event: Event, actors: list[tuple[Actor, str]] | None = None, tags: list[str] | None = None
+) -> Event:
+    """Validate and save an event; with `actors` / `tags`, make its roles and labels exactly those."""
+    event.full_clean()
+    event.save()
+    if actors is not None:
+        wanted = {actor.pk: role for actor, role in actors}
+        event.event_actors.exclude(actor_id__in=wanted).delete()
+        current = {ea.actor_id: ea for ea in event.event_actors.all()}
+        for actor, role in actors:
+            event_actor = current.get(actor.pk) or EventActor(event=event, actor=actor)
+            if event_actor.pk is None or event_actor.role != role:
+                event_actor.role = role
+                event_actor.full_clean()
+                event_actor.save()
+    if tags is not None:
+        labels = []
+        for name in dict.fromkeys(t.strip() for t in tags):
+            tag = Tag.objects.filter(name__iexact=name).first() or Tag(name=name)
+            if tag.pk is None:
+                tag.full_clean()
+                tag.save()
+            labels.append(tag)
+        event.tags.set(labels)
+    return event_refresh_verification(event=event)
+
+
+@transaction.atomic
+def event_delete(*, event: Event, user=None) -> Event:
+    """Tombstone the event: it leaves every list, the deleted feed reports it, and it can be restored."""
+    event.deleted_at = timezone.now()
+    event.deleted_by = user if getattr(user, "is_authenticated", False) else None
+    event.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
+    return event
+
+
+@transaction.atomic
+def event_restore(*, event: Event) -> Event:
+    event.deleted_at = None
+    event.deleted_by = None
+    event.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
+    return event_refresh_verification(event=event)
+
+
+@transaction.atomic
+def claim_save(*, claim: Claim, previous_event_id: int | None = None) -> Claim:
+    """Validate and save a claim, and re-derive the status of its event (and of the one it left)."""
+    claim.full_clean()
+    claim.save()
+    event_refresh_verification(event=claim.event)
+    if previous_event_id and previous_event_id != claim.event_id:
+        event_refresh_verification(event=Event.all_objects.get(pk=previous_event_id))
+    return claim
+
+
+@transaction.atomic
+def claim_delete(*, claim: Claim) -> None:
+    event = claim.event
+    claim.delete()
+    event_refresh_verification(event=event)

@@ -21,3 +21,19 @@ def location_save(*, location: Location) -> Location:
             path=Concat(Value(new_prefix), Substr("path", len(old_prefix) + 1))
         )
     return location
+
+
+@transaction.atomic
+def location_set_aliases(*, location: Location, names: list[str]) -> None:
+    """Make the place's aliases exactly `names` (validated like any alias: unique, not blank)."""
+    from .models import LocationAlias
+
+    location.aliases.exclude(name__in=[n.strip() for n in names]).delete()
+    existing = {alias.name.lower() for alias in location.aliases.all()}
+    for name in dict.fromkeys(n.strip() for n in names):
+        if name.lower() in existing:
+            continue
+        alias = LocationAlias(location=location, name=name)
+        alias.full_clean()
+        alias.save()
+        existing.add(name.lower())

@@ -1,5 +1,12 @@
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
+
+
+@pytest.fixture(autouse=True)
+def fresh_throttles():
+    """Throttle counters live in the cache; each test starts with none spent."""
+    cache.clear()
 
 
 @pytest.fixture

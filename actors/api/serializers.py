@@ -38,3 +38,15 @@ class ActorSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
+
+
+class ActorWriteSerializer(serializers.ModelSerializer):
+    aliases = serializers.ListField(
+        child=serializers.CharField(max_length=200),
+        required=False,
+        help_text="Other names it is known by; when given, replaces the list.",
+    )
+
+    class Meta:
+        model = Actor
+        fields = ["name", "acronym", "kind", "country", "affiliation", "role", "notes", "aliases"]

@@ -2,14 +2,22 @@ import datetime
 
 from actors.filtersets import ActorFilterSet
 from actors.models import Actor
-from conflict_events.api.viewsets import BaseReadOnlyViewSet
+from actors.services import actor_save
+from conflict_events.api.viewsets import BaseViewSet
 
-from .serializers import ActorSerializer
+from .serializers import ActorSerializer, ActorWriteSerializer
 
 
-class ActorViewSet(BaseReadOnlyViewSet):
+class ActorViewSet(BaseViewSet):
     queryset = Actor.objects.select_related("country", "affiliation").prefetch_related("aliases")
     serializer_class = ActorSerializer
+    write_serializer_class = ActorWriteSerializer
     filterset_class = ActorFilterSet
     ordering_fields = {"name": ("name", str), "updated_at": ("updated_at", datetime.datetime)}
     default_ordering = "name"
+
+    def perform_write(self, obj, data):
+        aliases = data.pop("aliases", None)
+        for name, value in data.items():
+            setattr(obj, name, value)
+        return actor_save(actor=obj, aliases=aliases)

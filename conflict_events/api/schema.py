@@ -1,10 +1,17 @@
 from drf_spectacular.contrib.django_filters import DjangoFilterExtension
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from rest_framework.permissions import SAFE_METHODS, DjangoModelPermissionsOrAnonReadOnly
 
 
 class ConflictEventsAutoSchema(AutoSchema):
     """drf-spectacular's schema, plus: reads that anonymous users may make are marked as needing no auth."""
+
+    def _is_list_view(self, serializer=None):
+        # The tombstone feed is a paged list like any other, though it is a custom action.
+        if getattr(self.view, "action", None) == "deleted":
+            return True
+        return super()._is_list_view(serializer)
 
     def get_auth(self):
         auths = super().get_auth()
@@ -48,3 +55,16 @@ def describe_generic_fields(result, generator, request, public):
             if name in GENERIC_DESCRIPTIONS and not prop.get("description"):
                 prop["description"] = GENERIC_DESCRIPTIONS[name]
     return result
+
+
+class ApiTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "conflict_events.access.ApiTokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Token <key>`; issue one with `manage.py create_api_token USERNAME` or in the admin.",
+        }

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from actors.api.serializers import ActorBriefSerializer
+from actors.models import Actor
 from locations.api.serializers import LocationWithAncestorsSerializer
 from sources.api.serializers import ReportBriefSerializer
 
@@ -178,3 +179,74 @@ class ClaimSerializer(EventClaimSerializer):
 
     class Meta(EventClaimSerializer.Meta):
         fields = ["id", "event", *EventClaimSerializer.Meta.fields[1:], "created_at", "updated_at"]
+
+
+class EventActorWriteSerializer(serializers.Serializer):
+    actor = serializers.PrimaryKeyRelatedField(queryset=Actor.objects.all(), help_text="Id of the actor.")
+    role = serializers.ChoiceField(choices=EventActor.Role.choices, help_text="Its part in the event.")
+
+
+class EventWriteSerializer(serializers.ModelSerializer):
+    event_type = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=EventType.objects.all(),
+        required=False,
+        help_text="Event type slug; taken from the sub-event type when left out.",
+    )
+    sub_event_type = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=SubEventType.objects.all(),
+        help_text="Sub-event type slug, e.g. armed-clash.",
+    )
+    actors = EventActorWriteSerializer(
+        many=True, required=False, help_text="Who took part; replaces the list."
+    )
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=100), required=False, help_text="Labels; replaces the list."
+    )
+
+    class Meta:
+        model = Event
+        fields = [
+            "date_start",
+            "date_end",
+            "date_precision",
+            "event_type",
+            "sub_event_type",
+            "location",
+            "geo_precision",
+            "latitude",
+            "longitude",
+            "actors",
+            "fatalities_low",
+            "fatalities_best",
+            "fatalities_high",
+            "civilian_targeting",
+            "summary",
+            "notes",
+            "tags",
+            "acled_event_id",
+            "ucdp_ged_id",
+        ]
+
+
+class ClaimWriteSerializer(serializers.ModelSerializer):
+    event = serializers.PrimaryKeyRelatedField(
+        queryset=Event.objects.all(), help_text="The event it is about."
+    )
+
+    class Meta:
+        model = Claim
+        fields = [
+            "event",
+            "report",
+            "claimant",
+            "speaker",
+            "stance",
+            "subject",
+            "quote",
+            "claimed_fatalities_low",
+            "claimed_fatalities_high",
+            "claimed_on",
+            "notes",
+        ]

@@ -1,20 +1,36 @@
 import datetime
 
+from django.db import transaction
 from django.db.models import Value
 from django.db.models.functions import Coalesce
 from django.http import StreamingHttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework.exceptions import ValidationError
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.permissions import BasePermission
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 
-from conflict_events.api.viewsets import PAGING_PARAMS, BaseReadOnlyViewSet
+from conflict_events.api.viewsets import PAGING_PARAMS, BaseViewSet
 from events.exports import stream_csv, stream_geojson
 from events.filtersets import ClaimFilterSet, EventFilterSet
 from events.models import Claim, Event
 from events.selectors import events_attach_points
+from events.services import claim_delete, claim_save, event_delete, event_restore, event_save
 
 from .renderers import CSVRenderer, GeoJSONRenderer
-from .serializers import ClaimSerializer, EventDetailSerializer, EventSerializer
+from .serializers import (
+    ClaimSerializer,
+    ClaimWriteSerializer,
+    EventDetailSerializer,
+    EventSerializer,
+    EventWriteSerializer,
+)
+
+
+class CanChangeEvents(BasePermission):
+    def has_permission(self, request, view):
+        return request.user.has_perm("events.change_event")
+
 
 EXPORTS = {
     "csv": (stream_csv, "text/csv; charset=utf-8"),
@@ -38,10 +54,12 @@ FORMAT_PARAMETER = OpenApiParameter(
     ),
     retrieve=extend_schema(summary="One event, with its claims in time order"),
 )
-class EventViewSet(BaseReadOnlyViewSet):
+class EventViewSet(BaseViewSet):
     queryset = Event.objects.all()
     serializer_class = EventSerializer
     detail_serializer_class = EventDetailSerializer
+    write_serializer_class = EventWriteSerializer
+    tombstone_fields = ("acled_event_id", "ucdp_ged_id")
     filterset_class = EventFilterSet
     ordering_fields = {
         "date_start": ("date_start", datetime.date),
@@ -87,6 +105,35 @@ class EventViewSet(BaseReadOnlyViewSet):
         response["Content-Disposition"] = f'attachment; filename="events.{request.accepted_renderer.format}"'
         return response
 
+    def perform_write(self, obj, data):
+        actors = data.pop("actors", None)
+        tags = data.pop("tags", None)
+        for name, value in data.items():
+            setattr(obj, name, value)
+        if "sub_event_type" in data and "event_type" not in data:
+            obj.event_type = obj.sub_event_type.event_type
+        roles = None if actors is None else [(role["actor"], role["role"]) for role in actors]
+        return event_save(event=obj, actors=roles, tags=tags)
+
+    def perform_delete(self, obj):
+        event_delete(event=obj, user=self.request.user)
+
+    def tombstones(self, since):
+        events = Event.all_objects.deleted().select_related("deleted_by")
+        return events.filter(deleted_at__gte=since) if since is not None else events
+
+    @extend_schema(summary="Bring a deleted event back", request=None, responses=EventDetailSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[CanChangeEvents], filter_backends=[])
+    def restore(self, request, pk=None):
+        event = Event.all_objects.filter(pk=pk).first() if str(pk).isdigit() else None
+        if event is None:
+            raise NotFound()
+        with transaction.atomic():
+            event = self.locked(event)
+            self.check_if_match(request, event)
+            event_restore(event=event)
+        return self.detail_response(event)
+
     def handle_exception(self, exc):
         # Errors are always JSON, even when the request asked for CSV or GeoJSON.
         if (
@@ -98,9 +145,12 @@ class EventViewSet(BaseReadOnlyViewSet):
         return super().handle_exception(exc)
 
 
-class ClaimViewSet(BaseReadOnlyViewSet):
-    queryset = Claim.objects.select_related("event", "report__source", "claimant", "speaker")
+class ClaimViewSet(BaseViewSet):
+    queryset = Claim.objects.filter(event__deleted_at__isnull=True).select_related(
+        "event", "report__source", "claimant", "speaker"
+    )
     serializer_class = ClaimSerializer
+    write_serializer_class = ClaimWriteSerializer
     filterset_class = ClaimFilterSet
     ordering_fields = {
         "claimed_on": ("claimed_sort", datetime.date),
@@ -114,3 +164,12 @@ class ClaimViewSet(BaseReadOnlyViewSet):
             .get_queryset()
             .annotate(claimed_sort=Coalesce("claimed_on", Value(datetime.date(1, 1, 1))))
         )
+
+    def perform_write(self, obj, data):
+        previous_event_id = obj.event_id if obj.pk else None
+        for name, value in data.items():
+            setattr(obj, name, value)
+        return claim_save(claim=obj, previous_event_id=previous_event_id)
+
+    def perform_delete(self, obj):
+        claim_delete(claim=obj)

@@ -73,3 +73,27 @@ class LocationSerializer(LocationPointMixin, serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
+
+
+class LocationWriteSerializer(serializers.ModelSerializer):
+    aliases = serializers.ListField(
+        child=serializers.CharField(max_length=200),
+        required=False,
+        help_text="Other names and spellings; when given, replaces the list.",
+    )
+
+    class Meta:
+        model = Location
+        fields = [
+            "name",
+            "level",
+            "parent",
+            "pcode",
+            "iso2",
+            "iso3",
+            "latitude",
+            "longitude",
+            "coordinate_source",
+            "notes",
+            "aliases",
+        ]

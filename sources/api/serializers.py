@@ -74,3 +74,30 @@ class ReportSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
+
+
+class SourceWriteSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Source
+        fields = ["name", "kind", "scale", "url", "country", "operated_by", "notes"]
+
+
+class ReportLinkWriteSerializer(serializers.Serializer):
+    report = serializers.PrimaryKeyRelatedField(
+        queryset=Report.objects.all(), help_text="Id of the report depended on."
+    )
+    relation = serializers.ChoiceField(
+        choices=ReportDerivation.Relation.choices, default=ReportDerivation.Relation.DERIVES, help_text="How."
+    )
+
+
+class ReportWriteSerializer(serializers.ModelSerializer):
+    derived_from = ReportLinkWriteSerializer(
+        many=True,
+        required=False,
+        help_text="Reports it republishes, quotes or derives from; replaces the list.",
+    )
+
+    class Meta:
+        model = Report
+        fields = ["source", "title", "url", "author", "published_on", "notes", "derived_from"]

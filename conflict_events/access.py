@@ -1,0 +1,61 @@
+"""Who may do what: the groups every install starts with, and token authentication."""
+
+import hmac
+
+from django.contrib.auth.models import Group, Permission
+from django.utils import timezone
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.exceptions import AuthenticationFailed
+
+from .models import TOKEN_PREFIX_LENGTH, ApiToken, hash_token
+
+CURATED = {
+    "locations": ["location", "locationalias"],
+    "actors": ["actor", "actoralias"],
+    "sources": ["source", "report", "reportderivation"],
+    "events": ["event", "eventactor", "claim", "tag", "eventtype", "subeventtype"],
+}
+EDITORS = "editors"
+REVIEWERS = "reviewers"
+
+
+def ensure_groups(sender=None, **kwargs) -> None:
+    """Editors add, change and delete the curated data; reviewers may also set editor verdicts."""
+    codenames = [
+        f"{action}_{model}"
+        for models in CURATED.values()
+        for model in models
+        for action in ("add", "change", "delete")
+    ]
+    permissions = list(Permission.objects.filter(content_type__app_label__in=CURATED, codename__in=codenames))
+    if len(permissions) < len(codenames):
+        return  # not every app is migrated yet; the next post_migrate call finishes the job
+    editors, _ = Group.objects.get_or_create(name=EDITORS)
+    editors.permissions.add(*permissions)
+    reviewers, _ = Group.objects.get_or_create(name=REVIEWERS)
+    reviewers.permissions.add(*permissions, *Permission.objects.filter(codename="set_verdict"))
+
+
+class ApiTokenAuthentication(BaseAuthentication):
+    """`Authorization: Token <key>`; the key is looked up by prefix and compared by hash in constant time."""
+
+    keyword = "Token"
+
+    def authenticate(self, request):
+        header = get_authorization_header(request).split()
+        if not header or header[0].lower() != self.keyword.lower().encode():
+            return None
+        if len(header) != 2:
+            raise AuthenticationFailed("Send the header as 'Authorization: Token <key>'.")
+        key = header[1].decode(errors="replace")
+        digest = hash_token(key)
+        for token in ApiToken.objects.filter(prefix=key[:TOKEN_PREFIX_LENGTH]).select_related("user"):
+            if hmac.compare_digest(token.key_hash, digest):
+                if not token.user.is_active:
+                    raise AuthenticationFailed("This token's user is inactive.")
+                ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+                return token.user, token
+        raise AuthenticationFailed("Invalid token.")
+
+    def authenticate_header(self, request):
+        return self.keyword
