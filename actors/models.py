@@ -50,7 +50,6 @@ class Actor(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
-        limit_choices_to={"level": Location.Level.COUNTRY},
         help_text="The country the actor belongs to or operates from, if it has one.",
     )
     affiliation = models.ForeignKey(

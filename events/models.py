@@ -427,7 +427,6 @@ class Claim(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="claims_spoken",
-        limit_choices_to={"kind": Actor.Kind.PERSON},
         help_text="The person who spoke for the claimant (a spokesperson), if named.",
     )
     stance = models.CharField(

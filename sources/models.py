@@ -46,7 +46,6 @@ class Source(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
-        limit_choices_to={"level": Location.Level.COUNTRY},
         help_text="The country it is based in, if known.",
     )
     operated_by = models.ForeignKey(

@@ -286,7 +286,7 @@ class BaseViewSet(viewsets.ModelViewSet):
                 exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
             )
         elif isinstance(exc, ProtectedError):
-            used_by = sorted({type(o)._meta.verbose_name_plural for o in exc.protected_objects})
+            used_by = sorted({str(type(o)._meta.verbose_name_plural) for o in exc.protected_objects})
             exc = Conflict(f"It is still referred to by {', '.join(used_by)}; change or delete those first.")
         elif isinstance(exc, IntegrityError):
             exc = Conflict(f"The change conflicts with existing data: {exc}")
@@ -303,16 +303,23 @@ class BaseViewSet(viewsets.ModelViewSet):
         if obj is None:
             return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
         records = list(obj.history.select_related("history_user").order_by("history_date", "history_id"))
+        # Every stored column, derived ones included (simple_history's own diff skips non-editable fields).
+        fields = [f.attname for f in model._meta.concrete_fields]
         entries, previous = [], None
         for record in records:
-            if previous is None:
-                fields = [f.attname for f in model._meta.concrete_fields]
-                changes = [
-                    {"field": f, "old": None, "new": _jsonable(getattr(record, f, None))} for f in fields
-                ]
-            else:
-                delta = record.diff_against(previous)
-                changes = [
+            changes = [
+                {
+                    "field": f,
+                    "old": _jsonable(getattr(previous, f, None)),
+                    "new": _jsonable(getattr(record, f)),
+                }
+                for f in fields
+                if previous is None or getattr(previous, f) != getattr(record, f)
+            ]
+            m2m = [field.name for field in getattr(record, "_history_m2m_fields", [])]
+            if previous is not None and m2m:
+                delta = record.diff_against(previous, included_fields=m2m)
+                changes += [
                     {"field": c.field, "old": _jsonable(c.old), "new": _jsonable(c.new)}
                     for c in delta.changes
                 ]
