@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from actors.api.views import ActorViewSet
 from conflict_events import __version__
+from events.api.analysis import ActorTrackRecordView, EventStatsView, LocationControlView
 from events.api.views import ClaimViewSet, EventViewSet
 from locations.api.views import LocationViewSet
 from sources.api.views import ReportViewSet, SourceViewSet
@@ -35,7 +36,27 @@ def root(request):
 urlpatterns = [
     path("", root),
     path("healthz", healthz, name="healthz"),
-    path("api/v1/", include((router.urls, "api"), namespace="v1")),
+    path(
+        "api/v1/",
+        include(
+            (
+                [
+                    path("stats/events/", EventStatsView.as_view(), name="stats-events"),
+                    path(
+                        "locations/<int:pk>/control/", LocationControlView.as_view(), name="location-control"
+                    ),
+                    path(
+                        "actors/<int:pk>/track_record/",
+                        ActorTrackRecordView.as_view(),
+                        name="actor-track-record",
+                    ),
+                    *router.urls,
+                ],
+                "api",
+            ),
+            namespace="v1",
+        ),
+    ),
     path("api/schema/", SpectacularAPIView.as_view(api_version="v1"), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),

@@ -4,7 +4,7 @@ from collections.abc import Iterable
 
 from locations.selectors import Point, locations_attach_lineage
 
-from .models import Event
+from .models import Event, EventActor
 
 
 def events_attach_points(events: Iterable[Event]) -> None:
@@ -19,3 +19,35 @@ def events_attach_points(events: Iterable[Event]) -> None:
             event.point = Point(event.latitude, event.longitude, "event")
         else:
             event.point = event.location.point
+
+
+def location_control_changes(location, *, within: bool):
+    """Events at the place (or inside it) with claims about territorial control, oldest first.
+
+    Each carries `control_claims`: its territorial-control claims in time order, with report, source,
+    claimant and speaker loaded, so that a whole timeline costs a fixed number of queries.
+    """
+    from django.db.models import Prefetch
+
+    from locations.models import Location
+
+    from .models import Claim
+
+    places = Location.objects.within(location) if within else Location.objects.filter(pk=location.pk)
+    control = Claim.objects.filter(subject=Claim.Subject.TERRITORIAL_CONTROL)
+    return (
+        Event.objects.filter(location__in=places, claims__in=control)
+        .distinct()
+        .select_related("location", "sub_event_type")
+        .prefetch_related(
+            Prefetch("event_actors", queryset=EventActor.objects.select_related("actor")),
+            Prefetch(
+                "claims",
+                queryset=control.select_related("report__source", "claimant", "speaker").order_by(
+                    "claimed_on", "id"
+                ),
+                to_attr="control_claims",
+            ),
+        )
+        .order_by("date_start", "id")
+    )

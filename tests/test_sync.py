@@ -99,7 +99,7 @@ def test_concurrent_writers_with_if_match_lose_no_update(django_user_model):
         barrier = threading.Barrier(writers)
         results = {}
 
-        def write(i, etag=etag, barrier=barrier, results=results):
+        def write(i, etag=etag, barrier=barrier, results=results, version=version):
             try:
                 barrier.wait()
                 response = clients[i].patch(

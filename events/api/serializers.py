@@ -250,3 +250,12 @@ class ClaimWriteSerializer(serializers.ModelSerializer):
             "claimed_on",
             "notes",
         ]
+
+
+class VerdictSerializer(serializers.Serializer):
+    verdict = serializers.ChoiceField(
+        choices=Verdict.choices, allow_null=True, help_text="confirmed or refuted; null clears the verdict."
+    )
+    reason = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Why; required with a verdict."
+    )

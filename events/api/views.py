@@ -15,7 +15,14 @@ from events.exports import stream_csv, stream_geojson
 from events.filtersets import ClaimFilterSet, EventFilterSet
 from events.models import Claim, Event
 from events.selectors import events_attach_points
-from events.services import claim_delete, claim_save, event_delete, event_restore, event_save
+from events.services import (
+    claim_delete,
+    claim_save,
+    event_delete,
+    event_restore,
+    event_save,
+    event_set_verdict,
+)
 
 from .renderers import CSVRenderer, GeoJSONRenderer
 from .serializers import (
@@ -24,12 +31,20 @@ from .serializers import (
     EventDetailSerializer,
     EventSerializer,
     EventWriteSerializer,
+    VerdictSerializer,
 )
 
 
 class CanChangeEvents(BasePermission):
     def has_permission(self, request, view):
         return request.user.has_perm("events.change_event")
+
+
+class CanSetVerdicts(BasePermission):
+    message = "Setting an editor verdict needs the reviewer permission (events.set_verdict)."
+
+    def has_permission(self, request, view):
+        return request.user.has_perm("events.set_verdict")
 
 
 EXPORTS = {
@@ -132,6 +147,24 @@ class EventViewSet(BaseViewSet):
             event = self.locked(event)
             self.check_if_match(request, event)
             event_restore(event=event)
+        return self.detail_response(event)
+
+    @extend_schema(summary="Set or clear an editor verdict (reviewers only)", request=VerdictSerializer,
+                   responses=EventDetailSerializer)  # fmt: skip
+    @action(detail=True, methods=["post"], permission_classes=[CanSetVerdicts], filter_backends=[])
+    def verdict(self, request, pk=None):
+        serializer = VerdictSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        event = self.get_object()
+        with transaction.atomic():
+            event = self.locked(event)
+            self.check_if_match(request, event)
+            event_set_verdict(
+                event=event,
+                verdict=serializer.validated_data["verdict"] or "",
+                reason=serializer.validated_data.get("reason", ""),
+                user=request.user,
+            )
         return self.detail_response(event)
 
     def handle_exception(self, exc):

@@ -1,0 +1,203 @@
+"""Views that read across events: control of places over time, claimants' track records, statistics."""
+
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+
+from actors.api.serializers import ActorBriefSerializer
+from actors.models import Actor
+from conflict_events.api.viewsets import FORMAT_PARAM, StrictFilterBackend, reject_unknown
+from locations.api.serializers import LocationBriefSerializer
+from locations.models import Location
+
+from ..filtersets import EventFilterSet
+from ..models import Claim, Event, EventActor, Verification
+from ..selectors import location_control_changes
+from ..stats import GROUPS, event_stats
+from ..verification import claimant_label
+from .serializers import EventBriefSerializer, EventClaimSerializer
+
+
+class ControlChangeSerializer(serializers.Serializer):
+    event = EventBriefSerializer(help_text="The event in which control is claimed to have changed.")
+    location = LocationBriefSerializer(source="event.location", help_text="The place.")
+    date_start = serializers.DateField(source="event.date_start", help_text="From when (earliest).")
+    date_end = serializers.DateField(source="event.date_end", help_text="From when (latest).")
+    gained_by = ActorBriefSerializer(many=True, help_text="Who is claimed to have taken control (side A).")
+    lost_by = ActorBriefSerializer(many=True, help_text="Who is claimed to have lost it (side B).")
+    asserted_by = serializers.ListField(child=serializers.CharField(), help_text="Who asserts the change.")
+    denied_by = serializers.ListField(child=serializers.CharField(), help_text="Who denies it.")
+    unconfirmed_by = serializers.ListField(
+        child=serializers.CharField(), help_text="Who could not confirm it."
+    )
+    verification = serializers.ChoiceField(
+        source="event.verification", choices=Verification.choices, help_text="The event's derived status."
+    )
+    reason = serializers.CharField(source="event.verification_reason", help_text="Why, in words.")
+    claims = EventClaimSerializer(many=True, help_text="The territorial-control claims, in time order.")
+
+
+class LocationControlView(GenericAPIView):
+    """Who is claimed to control a place over time, by whom, and how far each change is verified."""
+
+    serializer_class = ControlChangeSerializer
+    queryset = Location.objects.all()
+    pagination_class = None
+
+    @extend_schema(
+        operation_id="locations_control",
+        summary="Claimed changes of control of a place, oldest first",
+        parameters=[
+            OpenApiParameter("id", int, OpenApiParameter.PATH, description="The location's id."),
+            OpenApiParameter(
+                "within", bool, description="Include every place inside this one (default false)."
+            ),
+        ],
+        responses=ControlChangeSerializer(many=True),
+    )
+    def get(self, request, pk: int):
+        reject_unknown(request, {"within", FORMAT_PARAM})
+        within = request.query_params.get("within", "false").lower()
+        if within not in ("true", "false", "1", "0"):
+            raise ValidationError({"within": ["Use true or false."]})
+        location = get_object_or_404(Location, pk=pk)
+        changes = []
+        for event in location_control_changes(location, within=within in ("true", "1")):
+            roles = list(event.event_actors.all())
+            claims = event.control_claims
+
+            def who(stance, claims=claims):
+                return list(dict.fromkeys(claimant_label(c) for c in claims if c.stance in stance))
+
+            changes.append({
+                "event": event,
+                "gained_by": [r.actor for r in roles if r.role == EventActor.Role.SIDE_A],
+                "lost_by": [r.actor for r in roles if r.role == EventActor.Role.SIDE_B],
+                "asserted_by": who({Claim.Stance.ASSERTS, Claim.Stance.CONFIRMS}),
+                "denied_by": who({Claim.Stance.DENIES}),
+                "unconfirmed_by": who({Claim.Stance.CANNOT_CONFIRM}),
+                "claims": claims,
+            })  # fmt: skip
+        return Response(ControlChangeSerializer(changes, many=True).data)
+
+
+class TrackRecordSerializer(serializers.Serializer):
+    actor = ActorBriefSerializer(help_text="The claimant.")
+    claims = serializers.IntegerField(help_text="Claims it made (as claimant or as the person speaking).")
+    confirmed = serializers.IntegerField(
+        help_text="…about events now confirmed by an editor or corroborated."
+    )
+    refuted = serializers.IntegerField(help_text="…about events an editor refuted.")
+    disputed = serializers.IntegerField(help_text="…about events now disputed.")
+    open = serializers.IntegerField(help_text="…about events still claimed, reported or unverified.")
+    asserted = serializers.IntegerField(help_text="Of its claims, those asserting or confirming.")
+    denied = serializers.IntegerField(help_text="Of its claims, those denying.")
+
+
+TRACK_OUTCOMES = {
+    "confirmed": [Verification.CONFIRMED, Verification.CORROBORATED],
+    "refuted": [Verification.REFUTED],
+    "disputed": [Verification.DISPUTED],
+    "open": [Verification.CLAIMED, Verification.REPORTED, Verification.UNVERIFIED],
+}
+
+
+class ActorTrackRecordView(GenericAPIView):
+    """How an actor's claims have fared: counted by the current status of the events they are about."""
+
+    serializer_class = TrackRecordSerializer
+    queryset = Actor.objects.all()
+    pagination_class = None
+
+    @extend_schema(
+        operation_id="actors_track_record",
+        summary="How the actor's claims have fared",
+        parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH, description="The actor's id.")],
+    )
+    def get(self, request, pk: int):
+        reject_unknown(request, {FORMAT_PARAM})
+        actor = get_object_or_404(Actor, pk=pk)
+        claims = Claim.objects.filter(Q(claimant=actor) | Q(speaker=actor), event__deleted_at__isnull=True)
+        counts = claims.aggregate(
+            claims=Count("id"),
+            asserted=Count("id", filter=Q(stance__in=[Claim.Stance.ASSERTS, Claim.Stance.CONFIRMS])),
+            denied=Count("id", filter=Q(stance=Claim.Stance.DENIES)),
+            **{
+                name: Count("id", filter=Q(event__verification__in=statuses))
+                for name, statuses in TRACK_OUTCOMES.items()
+            },
+        )
+        return Response(TrackRecordSerializer({"actor": actor, **counts}).data)
+
+
+class FiguresSerializer(serializers.Serializer):
+    low = serializers.IntegerField(
+        allow_null=True, help_text="Sum of the known low estimates; null if none known."
+    )
+    best = serializers.IntegerField(
+        allow_null=True, help_text="Sum of the known best estimates; null if none known."
+    )
+    high = serializers.IntegerField(
+        allow_null=True, help_text="Sum of the known high estimates; null if none known."
+    )
+
+
+class StatsRowSerializer(serializers.Serializer):
+    key = serializers.CharField(
+        allow_null=True, help_text="The group's key (slug, id, period); null: not known."
+    )
+    label = serializers.CharField(allow_null=True, help_text="The group's name.")
+    events = serializers.IntegerField(help_text="Matching events in the group.")
+    fatalities_unknown = serializers.IntegerField(
+        help_text="Of those, events without a best fatality figure."
+    )
+    fatalities = FiguresSerializer(help_text="Fatality sums over all the group's events.")
+    fatalities_confirmed_or_corroborated = FiguresSerializer(
+        help_text="Fatality sums over events confirmed by an editor or corroborated."
+    )
+    fatalities_claimed_only = FiguresSerializer(
+        help_text="Fatality sums over events asserted only by parties."
+    )
+
+
+class StatsSerializer(serializers.Serializer):
+    group_by = serializers.ChoiceField(choices=GROUPS, help_text="How the events are grouped.")
+    total = StatsRowSerializer(help_text="All matching events together.")
+    results = StatsRowSerializer(many=True, help_text="One row per group.")
+
+
+class EventStatsView(GenericAPIView):
+    """Counts and fatality sums of the events matching every event filter, grouped."""
+
+    serializer_class = StatsSerializer
+    queryset = Event.objects.all()
+    filterset_class = EventFilterSet
+    filter_backends = [StrictFilterBackend]
+    extra_query_params = ("group_by",)
+    pagination_class = None
+    action = "stats"
+
+    @extend_schema(
+        operation_id="stats_events",
+        summary="Event counts and fatalities, grouped, with every event filter",
+        parameters=[
+            OpenApiParameter("group_by", str, enum=GROUPS, description="How to group (default month).")
+        ],
+        filters=True,
+    )
+    def get(self, request):
+        group_by = request.query_params.get("group_by", "month")
+        if group_by not in GROUPS:
+            raise ValidationError(
+                {"group_by": [f"Unknown grouping {group_by!r}. Allowed: {', '.join(GROUPS)}."]}
+            )
+        if "ordering" in request.query_params:
+            raise ValidationError(
+                {"ordering": ["Statistics are ordered by group; ordering applies to lists."]}
+            )
+        events = self.filter_queryset(self.get_queryset())
+        return Response(StatsSerializer(event_stats(events, group_by)).data)
