@@ -3,11 +3,14 @@
 import csv
 import io
 import json
+from collections import defaultdict
 from collections.abc import Iterator
 from itertools import islice
 
+from locations.models import Location
+from locations.selectors import locations_attach_lineage
+
 from .models import Event, EventActor
-from .selectors import events_attach_points
 
 CHUNK_SIZE = 2000
 
@@ -30,55 +33,98 @@ ROLE_COLUMNS = {
 LEVEL_COLUMNS = {0: "country", 1: "admin1", 2: "admin2", 3: "admin3"}
 
 
-def _chunks(queryset) -> Iterator[list[Event]]:
-    rows = queryset.iterator(chunk_size=CHUNK_SIZE)
+# The event's own columns, read as plain values: exports build no model instances per row.
+VALUE_COLUMNS = (
+    "id", "date_start", "date_end", "date_precision", "event_type__name", "sub_event_type__name", "location_id",
+    "latitude", "longitude", "geo_precision", "fatalities_low", "fatalities_best", "fatalities_high",
+    "civilian_targeting", "verification", "verification_reason", "independent_reports", "summary", "notes",
+    "acled_event_id", "ucdp_ged_id", "created_at", "updated_at",
+)  # fmt: skip
+
+
+class PlaceCache:
+    """Places with their lineage and point, loaded once per export however many events share them."""
+
+    def __init__(self):
+        self.places: dict[int, Location] = {}
+
+    def load(self, ids: set[int]) -> None:
+        missing = ids - self.places.keys()
+        if missing:
+            fresh = list(Location.objects.filter(pk__in=missing))
+            locations_attach_lineage(fresh)
+            self.places.update((place.pk, place) for place in fresh)
+
+
+def _chunks(queryset) -> Iterator[tuple[list[dict], dict, dict, PlaceCache]]:
+    """Chunks of events as dicts, with their actor roles, tags and places: three or four queries a chunk."""
+    rows = queryset.prefetch_related(None).values(*VALUE_COLUMNS).iterator(chunk_size=CHUNK_SIZE)
+    places = PlaceCache()
     while chunk := list(islice(rows, CHUNK_SIZE)):
-        events_attach_points(chunk)
-        yield chunk
+        ids = [row["id"] for row in chunk]
+        roles: dict = defaultdict(lambda: defaultdict(list))
+        for event_id, role, name in (
+            EventActor.objects.filter(event_id__in=ids)
+            .order_by("id")
+            .values_list("event_id", "role", "actor__name")
+        ):
+            roles[event_id][role].append(name)
+        tags: dict = defaultdict(list)
+        for event_id, name in Event.tags.through.objects.filter(event_id__in=ids).values_list(
+            "event_id", "tag__name"
+        ):
+            tags[event_id].append(name)
+        places.load({row["location_id"] for row in chunk})
+        yield chunk, roles, tags, places
 
 
-def event_row(event: Event) -> dict:
+def _iso(value):
+    return value.isoformat() if value is not None else None
+
+
+def event_row(event: dict, roles: dict, tags: list[str], place: Location) -> dict:
     """One flat row per event; several actors in one role are joined with '; '."""
     row = dict.fromkeys(CSV_COLUMNS, "")
-    for place in [*event.location.ancestors, event.location]:
-        if place.level in LEVEL_COLUMNS:
-            row[LEVEL_COLUMNS[place.level]] = place.name
-        if place.level == 0:
-            row["iso3"] = place.iso3 or ""
-    for role in event.event_actors.all():
-        column = ROLE_COLUMNS[role.role]
-        row[column] = f"{row[column]}; {role.actor.name}" if row[column] else role.actor.name
-    latitude, longitude, origin = event.point
+    for level_place in [*place.ancestors, place]:
+        if level_place.level in LEVEL_COLUMNS:
+            row[LEVEL_COLUMNS[level_place.level]] = level_place.name
+        if level_place.level == 0:
+            row["iso3"] = level_place.iso3 or ""
+    for role, column in ROLE_COLUMNS.items():
+        row[column] = "; ".join(roles.get(role, ()))
+    if event["latitude"] is not None:
+        latitude, longitude, origin = event["latitude"], event["longitude"], "event"
+    else:
+        latitude, longitude, origin = place.point
     row.update(
-        id=event.pk,
-        date_start=event.date_start.isoformat(),
-        date_end=event.date_end.isoformat(),
-        date_precision=event.date_precision,
-        event_type=event.event_type.name,
-        sub_event_type=event.sub_event_type.name,
-        location=event.location.name,
-        location_id=event.location_id,
-        pcode=event.location.pcode or "",
+        {name: event[name] for name in VALUE_COLUMNS if name in row},
+        date_start=_iso(event["date_start"]),
+        date_end=_iso(event["date_end"]),
+        event_type=event["event_type__name"],
+        sub_event_type=event["sub_event_type__name"],
+        location=place.name,
+        pcode=place.pcode or "",
         latitude=latitude,
         longitude=longitude,
         coordinates_from=origin,
-        geo_precision=event.geo_precision,
-        fatalities_low=event.fatalities_low,
-        fatalities_best=event.fatalities_best,
-        fatalities_high=event.fatalities_high,
-        civilian_targeting=event.civilian_targeting,
-        verification=event.verification,
-        verification_reason=event.verification_reason,
-        independent_reports=event.independent_reports,
-        summary=event.summary,
-        notes=event.notes,
-        tags="; ".join(tag.name for tag in event.tags.all()),
-        acled_event_id=event.acled_event_id,
-        ucdp_ged_id=event.ucdp_ged_id,
-        created_at=event.created_at.isoformat(),
-        updated_at=event.updated_at.isoformat(),
+        tags="; ".join(tags),
+        created_at=_iso(event["created_at"]),
+        updated_at=_iso(event["updated_at"]),
     )
     return row
+
+
+def _rows(queryset) -> Iterator[list[dict]]:
+    for chunk, roles, tags, places in _chunks(queryset):
+        yield [
+            event_row(
+                event,
+                roles.get(event["id"], {}),
+                tags.get(event["id"], []),
+                places.places[event["location_id"]],
+            )
+            for event in chunk
+        ]
 
 
 def stream_csv(queryset) -> Iterator[str]:
@@ -86,9 +132,8 @@ def stream_csv(queryset) -> Iterator[str]:
     # None (unknown) is written as an empty cell, never as 0.
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    for chunk in _chunks(queryset):
-        for event in chunk:
-            writer.writerow(event_row(event))
+    for rows in _rows(queryset):
+        writer.writerows(rows)
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
@@ -96,20 +141,17 @@ def stream_csv(queryset) -> Iterator[str]:
         yield buffer.getvalue()
 
 
-def event_feature(event: Event) -> dict:
-    properties = event_row(event)
+def event_feature(properties: dict) -> dict:
     latitude, longitude = properties.pop("latitude"), properties.pop("longitude")
     geometry = None if latitude is None else {"type": "Point", "coordinates": [longitude, latitude]}
-    return {"type": "Feature", "id": event.pk, "geometry": geometry, "properties": properties}
+    return {"type": "Feature", "id": properties["id"], "geometry": geometry, "properties": properties}
 
 
 def stream_geojson(queryset) -> Iterator[str]:
     yield '{"type":"FeatureCollection","features":['
     first = True
-    for chunk in _chunks(queryset):
-        parts = [
-            json.dumps(event_feature(event), ensure_ascii=False, separators=(",", ":")) for event in chunk
-        ]
+    for rows in _rows(queryset):
+        parts = [json.dumps(event_feature(row), ensure_ascii=False, separators=(",", ":")) for row in rows]
         if parts:
             yield ("" if first else ",") + ",".join(parts)
             first = False

@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from actors.api.serializers import ActorBriefSerializer
 from actors.models import Actor
-from locations.api.serializers import LocationWithAncestorsSerializer
+from locations.api.serializers import LocationPointMixin, LocationWithAncestorsSerializer
 from sources.api.serializers import ReportBriefSerializer
 
 from ..models import Claim, Event, EventActor, EventType, SubEventType, Verdict, Verification
@@ -67,23 +67,11 @@ class EventBriefSerializer(serializers.ModelSerializer):
         fields = ["id", "date_start", "date_end", "summary", "verification"]
 
 
-class EventSerializer(serializers.ModelSerializer):
+class EventSerializer(LocationPointMixin, serializers.ModelSerializer):
     event_type = EventTypeBriefSerializer(read_only=True, help_text="ACLED event type.")
     sub_event_type = SubEventTypeBriefSerializer(read_only=True, help_text="ACLED sub-event type.")
     location = LocationWithAncestorsSerializer(
         read_only=True, help_text="The most precise place known, with its enclosing areas."
-    )
-    point_latitude = serializers.FloatField(
-        source="point.latitude",
-        read_only=True,
-        allow_null=True,
-        help_text="Latitude to map it at; null if unknown.",
-    )
-    point_longitude = serializers.FloatField(
-        source="point.longitude",
-        read_only=True,
-        allow_null=True,
-        help_text="Longitude to map it at; null if unknown.",
     )
     coordinates_from = serializers.ChoiceField(
         source="point.origin",
