@@ -269,7 +269,7 @@ class SubEventTypeAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Tag)
-class TagAdmin(admin.ModelAdmin):
+class TagAdmin(SimpleHistoryAdmin):
     search_fields = ("name",)
 
 

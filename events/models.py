@@ -81,6 +81,8 @@ class Tag(models.Model):
 
     name = models.CharField(max_length=100)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["name"]
         constraints = [

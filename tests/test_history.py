@@ -65,3 +65,13 @@ def test_tag_changes_are_part_of_the_event_history():
     event.summary = "Retagged"
     event.save()
     assert list(event.history.first().tags.values_list("tag__name", flat=True)) == ["offensive"]
+
+
+def test_every_curated_model_keeps_history():
+    from django.apps import apps
+
+    for app in ("locations", "actors", "sources", "events"):
+        for model in apps.get_app_config(app).get_models():
+            if model.__name__.startswith("Historical") or model._meta.auto_created:
+                continue
+            assert hasattr(model, "history"), f"{model.__name__} keeps no history"
