@@ -106,14 +106,14 @@ class ClaimInline(ReportSelectMixin, admin.StackedInline):
 
 @admin.register(Event)
 class EventAdmin(SimpleHistoryAdmin):
+    # Status first: a curator scanning the list sees at a glance what is disputed or only claimed.
     list_display = (
         "id",
-        "date_start",
-        "date_end",
+        "verification_status",
+        "dates",
         "summary",
         "sub_event_type",
         "location",
-        "verification_status",
         "independent_reports",
         "fatalities_best",
     )
@@ -155,26 +155,25 @@ class EventAdmin(SimpleHistoryAdmin):
     )
     fieldsets = (
         (None, {"fields": ("summary", ("event_type", "sub_event_type"), "tags", "notes")}),
+        # Right under the summary: what the claims below add up to, and why.
+        (
+            "Verification (derived from the claims below)",
+            {
+                "fields": (
+                    ("verification_status", "independent_reports"),
+                    "verification_reason",
+                    "verdict",
+                    "verdict_reason",
+                    ("verdict_by", "verdict_at"),
+                )
+            },
+        ),
         ("When", {"fields": (("date_start", "date_end", "date_precision"),)}),
         ("Where", {"fields": ("location", "geo_precision", ("latitude", "longitude"))}),
         (
             "Fatalities (leave empty when unknown)",
             {
                 "fields": (("fatalities_low", "fatalities_best", "fatalities_high"), "civilian_targeting"),
-            },
-        ),
-        (
-            "Verification",
-            {
-                "fields": (
-                    "verification_status",
-                    "verification_reason",
-                    "independent_reports",
-                    "verdict",
-                    "verdict_reason",
-                    "verdict_by",
-                    "verdict_at",
-                )
             },
         ),
         ("Identifiers", {"fields": (("acled_event_id", "ucdp_ged_id"), ("created_at", "updated_at"))}),
@@ -199,6 +198,13 @@ class EventAdmin(SimpleHistoryAdmin):
         for event in queryset.filter(deleted_at__isnull=True):
             event_delete(event=event, user=request.user)
 
+    @admin.display(description="date", ordering="date_start")
+    def dates(self, obj: Event) -> str:
+        text = obj.date_start.isoformat()
+        if obj.date_end != obj.date_start:
+            text += f" – {obj.date_end.isoformat()}"
+        return format_html('<span style="white-space:nowrap">{}</span>', text)
+
     @admin.display(description="verification", ordering="verification")
     def verification_status(self, obj: Event) -> str:
         return verification_badge(obj)
@@ -208,6 +214,12 @@ class EventAdmin(SimpleHistoryAdmin):
         if not request.user.has_perm("events.set_verdict"):
             fields = (*fields, *VERDICT_FIELDS)
         return fields
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "summary":
+            field.widget.attrs["style"] = "width: 60em"
+        return field
 
     def save_model(self, request, obj, form, change):
         if any(name in form.changed_data for name in VERDICT_FIELDS):
