@@ -1,5 +1,7 @@
 from django.db import transaction
 
+from conflict_events.aliases import aliases_replace
+
 from .models import Actor, ActorAlias
 
 
@@ -9,13 +11,7 @@ def actor_save(*, actor: Actor, aliases: list[str] | None = None) -> Actor:
     actor.full_clean()
     actor.save()
     if aliases is not None:
-        names = list(dict.fromkeys(name.strip() for name in aliases))
-        actor.aliases.exclude(name__in=names).delete()
-        existing = {alias.name.lower() for alias in actor.aliases.all()}
-        for name in names:
-            if name.lower() not in existing:
-                alias = ActorAlias(actor=actor, name=name)
-                alias.full_clean()
-                alias.save()
-                existing.add(name.lower())
+        aliases_replace(
+            aliases=actor.aliases, names=aliases, build=lambda name: ActorAlias(actor=actor, name=name)
+        )
     return actor

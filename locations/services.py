@@ -2,7 +2,9 @@ from django.db import transaction
 from django.db.models import Value
 from django.db.models.functions import Concat, Substr
 
-from .models import Location
+from conflict_events.aliases import aliases_replace
+
+from .models import Location, LocationAlias
 
 
 @transaction.atomic
@@ -26,14 +28,7 @@ def location_save(*, location: Location) -> Location:
 @transaction.atomic
 def location_set_aliases(*, location: Location, names: list[str]) -> None:
     """Make the place's aliases exactly `names` (validated like any alias: unique, not blank)."""
-    from .models import LocationAlias
 
-    location.aliases.exclude(name__in=[n.strip() for n in names]).delete()
-    existing = {alias.name.lower() for alias in location.aliases.all()}
-    for name in dict.fromkeys(n.strip() for n in names):
-        if name.lower() in existing:
-            continue
-        alias = LocationAlias(location=location, name=name)
-        alias.full_clean()
-        alias.save()
-        existing.add(name.lower())
+    aliases_replace(
+        aliases=location.aliases, names=names, build=lambda name: LocationAlias(location=location, name=name)
+    )

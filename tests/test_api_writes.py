@@ -338,3 +338,15 @@ def test_claims_on_a_deleted_event_cannot_be_added(editor):
     response = editor.post("/api/v1/claims/", {"event": 9, "report": 1, "stance": "asserts"}, format="json")
     assert response.status_code == 400 and "event" in response.json()
     assert Claim.objects.filter(event_id=9).count() == 2
+
+
+@pytest.mark.parametrize("resource, pk", [("locations", 9), ("actors", 2)])
+def test_alias_lists_are_replaced_and_validated(editor, client, resource, pk):
+    response = editor.patch(
+        f"/api/v1/{resource}/{pk}/", {"aliases": ["Hisa Awal", "New Spelling"]}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    assert sorted(client.get(f"/api/v1/{resource}/{pk}/").json()["aliases"]) == ["Hisa Awal", "New Spelling"]
+    refused = editor.patch(f"/api/v1/{resource}/{pk}/", {"aliases": ["Ok", " "]}, format="json")
+    assert refused.status_code == 400
+    assert sorted(client.get(f"/api/v1/{resource}/{pk}/").json()["aliases"]) == ["Hisa Awal", "New Spelling"]
