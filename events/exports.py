@@ -11,6 +11,7 @@ from locations.models import Location
 from locations.selectors import locations_attach_lineage
 
 from .models import Event, EventActor
+from .selectors import event_point
 
 CHUNK_SIZE = 2000
 
@@ -92,10 +93,7 @@ def event_row(event: dict, roles: dict, tags: list[str], place: Location) -> dic
             row["iso3"] = level_place.iso3 or ""
     for role, column in ROLE_COLUMNS.items():
         row[column] = "; ".join(roles.get(role, ()))
-    if event["latitude"] is not None:
-        latitude, longitude, origin = event["latitude"], event["longitude"], "event"
-    else:
-        latitude, longitude, origin = place.point
+    latitude, longitude, origin = event_point(event["latitude"], event["longitude"], place)
     row.update(
         {name: event[name] for name in VALUE_COLUMNS if name in row},
         date_start=_iso(event["date_start"]),

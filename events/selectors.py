@@ -15,10 +15,12 @@ def events_attach_points(events: Iterable[Event]) -> None:
     events = list(events)
     locations_attach_lineage(event.location for event in events)
     for event in events:
-        if event.latitude is not None:
-            event.point = Point(event.latitude, event.longitude, "event")
-        else:
-            event.point = event.location.point
+        event.point = event_point(event.latitude, event.longitude, event.location)
+
+
+def event_point(latitude: float | None, longitude: float | None, location) -> Point:
+    """The event's own coordinates if it has them, else its place's point (see locations_attach_lineage)."""
+    return Point(latitude, longitude, "event") if latitude is not None else location.point
 
 
 def location_control_changes(location, *, within: bool):

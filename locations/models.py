@@ -167,9 +167,6 @@ class Location(models.Model):
             raise ValidationError(errors)
         self.path = f"{self.parent.path}{self.parent.pk}/" if self.parent_id else "/"
 
-    def coordinates(self) -> tuple[float, float] | None:
-        return (self.latitude, self.longitude) if self.latitude is not None else None
-
 
 class LocationAlias(models.Model):
     """Another spelling or name of a place ("Hisa Awal" and "Hissa-e-Awal" for Khenj)."""

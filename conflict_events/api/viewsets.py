@@ -209,11 +209,6 @@ class BaseViewSet(viewsets.ModelViewSet):
             self.prepare_rows(rows)
         return rows
 
-    def get_object(self):
-        obj = super().get_object()
-        self.prepare_rows([obj])
-        return obj
-
     def detail_response(self, obj, status_code=status.HTTP_200_OK) -> Response:
         obj = self.get_queryset().get(pk=obj.pk)  # re-read through the listing queryset: one shape for all
         self.prepare_rows([obj])
@@ -223,6 +218,7 @@ class BaseViewSet(viewsets.ModelViewSet):
 
     def retrieve(self, request, *args, **kwargs):
         obj = self.get_object()
+        self.prepare_rows([obj])  # writes re-read and prepare in detail_response; reads prepare here
         etag = etag_of(obj)
         if etag in _tags(request.headers.get("If-None-Match", "")):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})

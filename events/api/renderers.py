@@ -20,6 +20,3 @@ class GeoJSONRenderer(BaseRenderer):
 
     def render(self, data, accepted_media_type=None, renderer_context=None):  # pragma: no cover
         raise NotImplementedError("event GeoJSON is streamed by the view")
-
-
-EXPORT_RENDERERS = [CSVRenderer, GeoJSONRenderer]
