@@ -1,7 +1,8 @@
 import django_filters
 from django.db.models import Exists, OuterRef, Q
 
-from conflict_events.api.filters import CountryFilter, ordering_filter, updated_since_filter
+from core.api.filters import ordering_filter, updated_since_filter
+from locations.filters import CountryFilter
 
 from .models import Actor, ActorAlias
 

@@ -156,7 +156,7 @@ def main() -> None:
     deep = EVENTS // 2
     # The row at the middle of the default order, to start a keyset page there as a client would arrive.
     middle = Event.objects.order_by("-date_start", "-id").values("date_start", "id")[deep]
-    from conflict_events.api.pagination import KeysetPagination, OrderKey
+    from core.api.pagination import KeysetPagination, OrderKey
 
     pager = KeysetPagination()
     pager.keys = [OrderKey("date_start", True, datetime.date), OrderKey("id", True, int)]

@@ -5,15 +5,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from actors.models import Actor, ActorAlias
-from conflict_events.api.filters import (
-    CountryFilter,
-    IdsFilter,
-    IntegerFilter,
-    LocationIdFilter,
-    SlugsFilter,
-    ordering_filter,
-    updated_since_filter,
-)
+from core.api.filters import IdsFilter, IntegerFilter, SlugsFilter, ordering_filter, updated_since_filter
+from locations.filters import CountryFilter, LocationIdFilter
 from locations.geo import BBoxField, NearField, filter_near, in_bbox
 from locations.models import Location, LocationAlias
 from sources.models import Report, Source

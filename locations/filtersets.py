@@ -1,8 +1,9 @@
 import django_filters
 from django.db.models import Exists, OuterRef, Q
 
-from conflict_events.api.filters import CountryFilter, LocationIdFilter, ordering_filter, updated_since_filter
+from core.api.filters import ordering_filter, updated_since_filter
 
+from .filters import CountryFilter, LocationIdFilter
 from .models import Location, LocationAlias
 
 LOCATION_ORDERING = ["name", "level", "updated_at"]

@@ -2,7 +2,8 @@ import django_filters
 from django.db.models import Q
 
 from actors.models import Actor
-from conflict_events.api.filters import CountryFilter, ordering_filter, updated_since_filter
+from core.api.filters import ordering_filter, updated_since_filter
+from locations.filters import CountryFilter
 
 from .models import Report, Source
 

@@ -8,8 +8,8 @@ from django.core.management import call_command
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from conflict_events.access import EDITORS, REVIEWERS
-from conflict_events.models import ApiToken, hash_token
+from access.groups import EDITORS, REVIEWERS
+from access.models import ApiToken, hash_token
 from events.models import Claim, Event, EventActor, EventType
 from tests import factories as f
 
@@ -302,7 +302,7 @@ class TestTokens:
 
     def test_the_admin_issues_a_token_and_shows_it_once(self, staff_client):
         response = staff_client.post(
-            reverse("admin:conflict_events_apitoken_add"),
+            reverse("admin:access_apitoken_add"),
             {"user": staff_client.user.pk, "name": "sdk"},
             follow=True,
         )

@@ -5,7 +5,7 @@ import random
 import pytest
 from django.contrib.auth.models import Group
 
-from conflict_events.access import EDITORS, REVIEWERS
+from access.groups import EDITORS, REVIEWERS
 from events.models import Event
 from tests.test_api_writes import client_for
 

@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from conflict_events.access import EDITORS
+from access.groups import EDITORS
 from events.models import Event
 from tests import factories as f
 from tests.test_api_writes import NEW_EVENT, client_for

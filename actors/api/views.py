@@ -3,12 +3,12 @@ import datetime
 from actors.filtersets import ActorFilterSet
 from actors.models import Actor
 from actors.services import actor_save
-from conflict_events.api.viewsets import BaseViewSet
+from core.api.viewsets import ResourceViewSet
 
 from .serializers import ActorSerializer, ActorWriteSerializer
 
 
-class ActorViewSet(BaseViewSet):
+class ActorViewSet(ResourceViewSet):
     queryset = Actor.objects.select_related("country", "affiliation").prefetch_related("aliases")
     serializer_class = ActorSerializer
     write_serializer_class = ActorWriteSerializer

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from actors.api.serializers import ActorBriefSerializer
 from actors.models import Actor
-from conflict_events.api.viewsets import FORMAT_PARAM, StrictFilterBackend, reject_unknown
+from core.api.filters import FORMAT_PARAM, StrictFilterBackend, reject_unknown
 from locations.api.serializers import LocationBriefSerializer
 from locations.models import Location
 

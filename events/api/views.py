@@ -10,7 +10,9 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import BasePermission
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 
-from conflict_events.api.viewsets import PAGING_PARAMS, BaseViewSet
+from core.api.conditional import check_if_match, locked
+from core.api.filters import PAGING_PARAMS
+from core.api.viewsets import ResourceViewSet
 from events.exports import stream_csv, stream_geojson
 from events.filtersets import ClaimFilterSet, EventFilterSet
 from events.models import Claim, Event
@@ -69,7 +71,7 @@ FORMAT_PARAMETER = OpenApiParameter(
     ),
     retrieve=extend_schema(summary="One event, with its claims in time order"),
 )
-class EventViewSet(BaseViewSet):
+class EventViewSet(ResourceViewSet):
     queryset = Event.objects.all()
     serializer_class = EventSerializer
     detail_serializer_class = EventDetailSerializer
@@ -89,6 +91,11 @@ class EventViewSet(BaseViewSet):
     def get_queryset(self):
         queryset = Event.objects.for_detail() if self.action == "retrieve" else Event.objects.for_listing()
         return queryset.annotate(fatalities_sort=Coalesce("fatalities_best", Value(-1)))
+
+    def get_serializer_class(self):
+        if self.action == "restore":
+            return EventDetailSerializer
+        return super().get_serializer_class()
 
     def get_renderers(self):
         renderers = [JSONRenderer(), BrowsableAPIRenderer()]
@@ -144,8 +151,8 @@ class EventViewSet(BaseViewSet):
         if event is None:
             raise NotFound()
         with transaction.atomic():
-            event = self.locked(event)
-            self.check_if_match(request, event)
+            event = locked(event)
+            check_if_match(request, event)
             event_restore(event=event)
         return self.detail_response(event)
 
@@ -157,8 +164,8 @@ class EventViewSet(BaseViewSet):
         serializer.is_valid(raise_exception=True)
         event = self.get_object()
         with transaction.atomic():
-            event = self.locked(event)
-            self.check_if_match(request, event)
+            event = locked(event)
+            check_if_match(request, event)
             event_set_verdict(
                 event=event,
                 verdict=serializer.validated_data["verdict"] or "",
@@ -178,7 +185,7 @@ class EventViewSet(BaseViewSet):
         return super().handle_exception(exc)
 
 
-class ClaimViewSet(BaseViewSet):
+class ClaimViewSet(ResourceViewSet):
     queryset = Claim.objects.filter(event__deleted_at__isnull=True).select_related(
         "event", "report__source", "claimant", "speaker"
     )

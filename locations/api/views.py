@@ -1,6 +1,6 @@
 import datetime
 
-from conflict_events.api.viewsets import BaseViewSet
+from core.api.viewsets import ResourceViewSet
 from locations.filtersets import LocationFilterSet
 from locations.models import Location
 from locations.selectors import locations_attach_lineage
@@ -9,7 +9,7 @@ from locations.services import location_save, location_set_aliases
 from .serializers import LocationSerializer, LocationWriteSerializer
 
 
-class LocationViewSet(BaseViewSet):
+class LocationViewSet(ResourceViewSet):
     queryset = Location.objects.select_related("parent").prefetch_related("aliases")
     serializer_class = LocationSerializer
     write_serializer_class = LocationWriteSerializer

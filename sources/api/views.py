@@ -3,7 +3,7 @@ import datetime
 from django.db.models import Value
 from django.db.models.functions import Coalesce
 
-from conflict_events.api.viewsets import BaseViewSet
+from core.api.viewsets import ResourceViewSet
 from sources.filtersets import ReportFilterSet, SourceFilterSet
 from sources.models import Report, Source
 from sources.services import report_save
@@ -14,7 +14,7 @@ from .serializers import ReportSerializer, ReportWriteSerializer, SourceSerializ
 UNDATED = datetime.date(1, 1, 1)
 
 
-class SourceViewSet(BaseViewSet):
+class SourceViewSet(ResourceViewSet):
     queryset = Source.objects.select_related("country", "operated_by")
     serializer_class = SourceSerializer
     write_serializer_class = SourceWriteSerializer
@@ -23,7 +23,7 @@ class SourceViewSet(BaseViewSet):
     default_ordering = "name"
 
 
-class ReportViewSet(BaseViewSet):
+class ReportViewSet(ResourceViewSet):
     queryset = Report.objects.select_related("source").prefetch_related("derivations")
     serializer_class = ReportSerializer
     write_serializer_class = ReportWriteSerializer

@@ -1,3 +1,5 @@
+"""Limits applied to every request before a view sees it."""
+
 from django.conf import settings
 from django.http import JsonResponse
 

@@ -1,5 +1,6 @@
+"""drf-spectacular, adapted: anonymous reads, filters' help texts, descriptions of the common fields."""
+
 from drf_spectacular.contrib.django_filters import DjangoFilterExtension
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from rest_framework.permissions import SAFE_METHODS, DjangoModelPermissionsOrAnonReadOnly
 
@@ -26,7 +27,7 @@ class ConflictEventsAutoSchema(AutoSchema):
 class StrictFilterBackendExtension(DjangoFilterExtension):
     """django-filter's schema extension, keeping each filter's help_text when its type is overridden."""
 
-    target_class = "conflict_events.api.viewsets.StrictFilterBackend"
+    target_class = "core.api.filters.StrictFilterBackend"
     priority = 1
 
     def resolve_filter_field(self, auto_schema, model, filterset_class, field_name, filter_field):
@@ -55,16 +56,3 @@ def describe_generic_fields(result, generator, request, public):
             if name in GENERIC_DESCRIPTIONS and not prop.get("description"):
                 prop["description"] = GENERIC_DESCRIPTIONS[name]
     return result
-
-
-class ApiTokenScheme(OpenApiAuthenticationExtension):
-    target_class = "conflict_events.access.ApiTokenAuthentication"
-    name = "tokenAuth"
-
-    def get_security_definition(self, auto_schema):
-        return {
-            "type": "apiKey",
-            "in": "header",
-            "name": "Authorization",
-            "description": "`Token <key>`; issue one with `manage.py create_api_token USERNAME` or in the admin.",
-        }

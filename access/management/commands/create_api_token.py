@@ -1,7 +1,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from conflict_events.models import ApiToken
+from access.models import ApiToken
 
 
 class Command(BaseCommand):

@@ -1,1 +1,0 @@
-"""What every API endpoint shares: strict parameters, keyset paging, ordering and exports' plumbing."""

@@ -1,0 +1,1 @@
+"""Shared building blocks of the API: paging, strict filters, viewset mixins, history. Imports no domain app."""

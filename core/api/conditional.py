@@ -1,0 +1,44 @@
+"""Conditional requests: a row's ETag, If-None-Match on reads (304), If-Match on writes (412)."""
+
+import hashlib
+
+from rest_framework import status
+from rest_framework.exceptions import APIException
+
+
+class PreconditionFailed(APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = (
+        "The resource changed since you read it (If-Match does not match its ETag). Read it again."
+    )
+    default_code = "precondition_failed"
+
+
+def etag_of(obj) -> str:
+    """A strong validator that changes whenever the row is saved (its updated_at moves)."""
+    version = f"{type(obj).__name__}:{obj.pk}:{obj.updated_at.isoformat()}"
+    return '"' + hashlib.sha256(version.encode()).hexdigest()[:20] + '"'
+
+
+def _tags(header: str) -> list[str]:
+    return [tag.strip() for tag in header.split(",") if tag.strip()]
+
+
+def is_not_modified(request, etag: str) -> bool:
+    """The client already holds this version: its If-None-Match names the ETag."""
+    return etag in _tags(request.headers.get("If-None-Match", ""))
+
+
+def check_if_match(request, obj) -> None:
+    """Refuse (412) a write whose If-Match names neither `*` nor the row's current ETag; no header passes."""
+    header = request.headers.get("If-Match")
+    if header is None:
+        return
+    tags = _tags(header)
+    if "*" not in tags and etag_of(obj) not in tags:
+        raise PreconditionFailed()
+
+
+def locked(obj):
+    """The row again, locked until the transaction ends, so that check-then-write is atomic."""
+    return type(obj)._default_manager.select_for_update().get(pk=obj.pk)

@@ -1,0 +1,82 @@
+"""Writing: create, update and delete through the resource's own rules, answered like a read."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
+from rest_framework import status
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.response import Response
+
+from .conditional import check_if_match, locked
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
+class WriteMixin:
+    """create, update (If-Match, row lock) and destroy; the model's errors become 400s and 409s.
+
+    Validated input goes to `perform_write(obj, data)` and deletions to `perform_delete(obj)`; override
+    them to call the app's services. The answer is `detail_response` (see ReadMixin).
+    """
+
+    write_serializer_class = None
+
+    def get_serializer_class(self):
+        if self.action in ("create", "update", "partial_update") and self.write_serializer_class is not None:
+            return self.write_serializer_class
+        return super().get_serializer_class()
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with transaction.atomic():
+            obj = self.perform_write(self.queryset.model(), dict(serializer.validated_data))
+        return self.detail_response(obj, status.HTTP_201_CREATED)
+
+    def update(self, request, *args, partial=False, **kwargs):
+        obj = self.get_object()
+        serializer = self.get_serializer(obj, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        with transaction.atomic():
+            obj = locked(obj)
+            check_if_match(request, obj)
+            obj = self.perform_write(obj, dict(serializer.validated_data))
+        return self.detail_response(obj)
+
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, partial=True, **kwargs)
+
+    def destroy(self, request, *args, **kwargs):
+        obj = self.get_object()
+        with transaction.atomic():
+            obj = locked(obj)
+            check_if_match(request, obj)
+            self.perform_delete(obj)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def perform_write(self, obj, data: dict):
+        """Set the plain fields, validate with the model's own rules, save. Override to call a service."""
+        for name, value in data.items():
+            setattr(obj, name, value)
+        obj.full_clean()
+        obj.save()
+        return obj
+
+    def perform_delete(self, obj) -> None:
+        obj.delete()
+
+    def handle_exception(self, exc):
+        # The model's rules speak Django; the API answers them as 400s naming the field.
+        if isinstance(exc, DjangoValidationError):
+            exc = ValidationError(
+                exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+            )
+        elif isinstance(exc, ProtectedError):
+            used_by = sorted({str(type(o)._meta.verbose_name_plural) for o in exc.protected_objects})
+            exc = Conflict(f"It is still referred to by {', '.join(used_by)}; change or delete those first.")
+        elif isinstance(exc, IntegrityError):
+            exc = Conflict(f"The change conflicts with existing data: {exc}")
+        return super().handle_exception(exc)
