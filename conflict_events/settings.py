@@ -126,6 +126,8 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's SQLite backend, with the parameter limit of the SQLite actually linked (core/db/sqlite3).
+    DATABASES["default"]["ENGINE"] = "core.db.sqlite3"
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             # WAL lets readers run while a curator or an import writes; NORMAL sync is safe with WAL.

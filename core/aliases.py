@@ -1,5 +1,7 @@
 """Alternate names, shared by places and actors."""
 
+from .integrity import validate_for_write
+
 
 def aliases_replace(*, aliases, names: list[str], build) -> None:
     """Make a related set of aliases exactly `names`; each new one is validated (not blank, not twice).
@@ -12,6 +14,6 @@ def aliases_replace(*, aliases, names: list[str], build) -> None:
     for name in names:
         if name.lower() not in existing:
             alias = build(name)
-            alias.full_clean()
+            validate_for_write(alias)
             alias.save()
             existing.add(name.lower())

@@ -1,13 +1,14 @@
 from django.contrib import admin
-from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.admin import DeferredWritesAdminMixin
+from core.deferred import deferred
 from locations.models import Location
 from sources.models import Report
 
 from .models import Claim, Event, EventActor, EventType, SubEventType, Tag, Verification
-from .services import event_delete, event_refresh_verification, event_restore
+from .services import claim_delete, claim_save, event_delete, event_restore, event_save
 
 VERIFICATION_COLOURS = {
     Verification.CONFIRMED: "#1a7f37",
@@ -20,6 +21,7 @@ VERIFICATION_COLOURS = {
 }
 
 VERDICT_FIELDS = ("verdict", "verdict_reason")
+EVENT_COLUMNS = {f.name for f in Event._meta.concrete_fields}
 
 
 def verification_badge(event: Event) -> str:
@@ -105,7 +107,7 @@ class ClaimInline(ReportSelectMixin, admin.StackedInline):
 
 
 @admin.register(Event)
-class EventAdmin(SimpleHistoryAdmin):
+class EventAdmin(DeferredWritesAdminMixin, SimpleHistoryAdmin):
     # Status first: a curator scanning the list sees at a glance what is disputed or only claimed.
     list_display = (
         "id",
@@ -185,9 +187,10 @@ class EventAdmin(SimpleHistoryAdmin):
     @admin.action(description="Restore the selected deleted events", permissions=["change"])
     def restore_events(self, request, queryset):
         restored = 0
-        for event in queryset.filter(deleted_at__isnull=False):
-            event_restore(event=event)
-            restored += 1
+        with deferred():
+            for event in queryset.filter(deleted_at__isnull=False):
+                event_restore(event=event)
+                restored += 1
         self.message_user(request, f"{restored} event(s) restored.")
 
     def delete_model(self, request, obj):
@@ -195,8 +198,9 @@ class EventAdmin(SimpleHistoryAdmin):
         event_delete(event=obj, user=request.user)
 
     def delete_queryset(self, request, queryset):
-        for event in queryset.filter(deleted_at__isnull=True):
-            event_delete(event=event, user=request.user)
+        with deferred():
+            for event in queryset.filter(deleted_at__isnull=True):
+                event_delete(event=event, user=request.user)
 
     @admin.display(description="date", ordering="date_start")
     def dates(self, obj: Event) -> str:
@@ -222,19 +226,20 @@ class EventAdmin(SimpleHistoryAdmin):
         return field
 
     def save_model(self, request, obj, form, change):
-        if any(name in form.changed_data for name in VERDICT_FIELDS):
-            obj.verdict_by = request.user if obj.verdict else None
-            obj.verdict_at = timezone.now() if obj.verdict else None
-        super().save_model(request, obj, form, change)
+        # One service writes the event, its tags and its history row, and stamps a changed verdict.
+        fields = [name for name in form.changed_data if name in EVENT_COLUMNS] if change else None
+        tags = [tag.name for tag in form.cleaned_data["tags"]] if "tags" in form.changed_data else None
+        event_save(event=obj, fields=fields, tags=tags, user=request.user)
 
     def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        # Claims and actor roles are saved by now: derive the status from them.
-        event_refresh_verification(event=form.instance)
+        # Tags were written by event_save; the inlines (roles, claims) save row by row, each marking the
+        # event, which is re-derived once when the page's work is done (DeferredWritesAdminMixin).
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
 
 @admin.register(Claim)
-class ClaimAdmin(ReportSelectMixin, SimpleHistoryAdmin):
+class ClaimAdmin(DeferredWritesAdminMixin, ReportSelectMixin, SimpleHistoryAdmin):
     list_display = ("id", "event", "claimant", "speaker", "stance", "subject", "report", "claimed_on")
     list_select_related = ("event", "claimant", "speaker", "report__source")
     list_filter = ("stance", "subject", "report__source")
@@ -242,19 +247,15 @@ class ClaimAdmin(ReportSelectMixin, SimpleHistoryAdmin):
     autocomplete_fields = ("event", "report", "claimant", "speaker")
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        event_refresh_verification(event=obj.event)
+        claim_save(claim=obj)
 
     def delete_model(self, request, obj):
-        event = obj.event
-        super().delete_model(request, obj)
-        event_refresh_verification(event=event)
+        claim_delete(claim=obj)
 
     def delete_queryset(self, request, queryset):
-        events = list(Event.objects.filter(claims__in=queryset).distinct())
-        super().delete_queryset(request, queryset)
-        for event in events:
-            event_refresh_verification(event=event)
+        with deferred():
+            for claim in queryset:
+                claim_delete(claim=claim)
 
 
 class SubEventTypeInline(admin.TabularInline):

@@ -5,4 +5,4 @@ class EventsConfig(AppConfig):
     name = "events"
 
     def ready(self):
-        from . import signals  # noqa: F401  (connects the receivers)
+        from .verification import receivers  # noqa: F401  (connects the receivers that mark changes)

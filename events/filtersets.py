@@ -11,6 +11,7 @@ from locations.geo import BBoxField, NearField, filter_near, in_bbox
 from locations.models import Location, LocationAlias
 from sources.models import Report, Source
 
+from .claimants import claims_made_by
 from .models import Claim, Event, EventActor, EventType, SubEventType, Verification
 from .precision import DatePrecision, GeoPrecision
 
@@ -95,7 +96,7 @@ class EventFilterSet(django_filters.FilterSet):
     claimant = IdsFilter(
         queryset=Actor.objects.all(),
         method="filter_claimant",
-        help_text="Actor id: events with a claim made by this actor or by a person speaking for it.",
+        help_text="Actor id: events with a claim made by this actor, a person speaking for it or its own channel.",
     )
     source = IdsFilter(
         queryset=Source.objects.all(),
@@ -184,7 +185,7 @@ class EventFilterSet(django_filters.FilterSet):
     def filter_claimant(self, queryset, name, actors):
         if not actors:
             return queryset
-        claims = Claim.objects.filter(Q(claimant__in=actors) | Q(speaker__in=actors), event=OuterRef("pk"))
+        claims = Claim.objects.filter(claims_made_by(a.pk for a in actors), event=OuterRef("pk"))
         return queryset.filter(Exists(claims))
 
     def filter_source(self, queryset, name, sources):

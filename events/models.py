@@ -95,7 +95,7 @@ class Tag(models.Model):
 
 
 class Verification(models.TextChoices):
-    """How far an event is confirmed; derived from its claims (see events.services.verification)."""
+    """How far an event is confirmed; derived from its claims (see events.verification)."""
 
     CONFIRMED = "confirmed", "Confirmed (editor verdict)"
     REFUTED = "refuted", "Refuted (editor verdict)"
@@ -106,9 +106,19 @@ class Verification(models.TextChoices):
     UNVERIFIED = "unverified", "Unverified"
 
 
+UNVERIFIED_REASON = "Unverified: no claim asserts it."
+
+
 class Verdict(models.TextChoices):
     CONFIRMED = "confirmed", "Confirmed"
     REFUTED = "refuted", "Refuted"
+
+
+# One history row per change that a person made: the event services write it once per save, after the
+# roles and tags (so it carries them). Derived columns are left out: they follow from the claims, whose
+# own history says who changed what, and a snapshot of them would pin a status change on a later edit.
+EVENT_DERIVED_FIELDS = ["verification", "verification_reason", "independent_reports"]
+EVENT_HISTORY = HistoricalRecords(m2m_fields=["tags"], excluded_fields=EVENT_DERIVED_FIELDS)
 
 
 class EventQuerySet(models.QuerySet):
@@ -206,7 +216,7 @@ class Event(models.Model):
         help_text="The same event's id in UCDP GED, if it has one.",
     )
 
-    # Derived from the claims by events.services.verification; never typed in.
+    # Derived from the claims by events.verification (its one owner, at commit); never typed in.
     verification = models.CharField(
         max_length=16,
         choices=Verification.choices,
@@ -214,7 +224,7 @@ class Event(models.Model):
         editable=False,
         db_index=True,
     )
-    verification_reason = models.TextField(editable=False, blank=True)
+    verification_reason = models.TextField(editable=False, blank=True, default=UNVERIFIED_REASON)
     independent_reports = models.PositiveSmallIntegerField(
         default=0,
         editable=False,
@@ -262,7 +272,7 @@ class Event(models.Model):
         editable=False,
     )
 
-    history = HistoricalRecords(m2m_fields=[tags])
+    history = EVENT_HISTORY
     # `objects` sees live events only; `all_objects` (the default manager, used for validation and the
     # admin) sees tombstones too, so that uniqueness checks and restores still find them.
     all_objects = EventQuerySet.as_manager()

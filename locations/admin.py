@@ -1,6 +1,8 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.admin import DeferredWritesAdminMixin
+
 from .models import Location, LocationAlias
 from .services import location_save
 
@@ -11,7 +13,7 @@ class LocationAliasInline(admin.TabularInline):
 
 
 @admin.register(Location)
-class LocationAdmin(SimpleHistoryAdmin):
+class LocationAdmin(DeferredWritesAdminMixin, SimpleHistoryAdmin):
     list_display = ("name", "level", "parent", "pcode", "iso3", "latitude", "longitude")
     list_filter = ("level",)
     list_select_related = ("parent",)

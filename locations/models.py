@@ -72,7 +72,7 @@ class Location(models.Model):
         help_text="The enclosing area; empty for a country.",
     )
     # Ids of the ancestors, root first ("/1/8/" for a district of province 8 in country 1), kept by
-    # clean() and location_save(); "everything inside X" is then one prefix match, never a tree walk.
+    # locations.tree whatever saves the place; "everything inside X" is one prefix match, never a tree walk.
     path = models.CharField(max_length=255, default="/", editable=False, db_index=True)
     pcode = models.CharField(
         "P-code",
@@ -165,7 +165,6 @@ class Location(models.Model):
             errors["iso2"] = "ISO 3166-1 codes belong to countries only."
         if errors:
             raise ValidationError(errors)
-        self.path = f"{self.parent.path}{self.parent.pk}/" if self.parent_id else "/"
 
 
 class LocationAlias(models.Model):

@@ -107,6 +107,14 @@ class Report(models.Model):
         help_text="Reports this one republishes, quotes or derives from; they are not independent of it.",
     )
     notes = models.TextField(blank=True, help_text="Curators' notes.")
+    import_key = models.CharField(
+        max_length=300,
+        null=True,
+        blank=True,
+        unique=True,
+        editable=False,
+        help_text="Set on reports an importer made (e.g. 'acled:AFG12345:Reuters'): a re-import finds them.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 

@@ -9,7 +9,7 @@ from rest_framework import serializers
 from events.api.serializers import EventDetailSerializer, EventSerializer
 from events.models import Event
 from events.selectors import events_attach_points
-from events.services import event_actor_add, event_set_verdict
+from events.services import event_save, event_set_verdict
 from tests import factories as f
 
 
@@ -24,7 +24,7 @@ def test_fast_and_generic_renderings_agree(django_user_model):
     own_point = f.EventFactory(latitude=34.5, longitude=69.2, fatalities_low=0, fatalities_best=3, fatalities_high=9,
                                acled_event_id="AFG123", ucdp_ged_id=77, civilian_targeting=True,
                                date_end=datetime.date(2022, 5, 9), date_precision=2)  # fmt: skip
-    event_actor_add(event=own_point, actor=f.ActorFactory(acronym="XY"), role="associated_b")
+    event_save(event=own_point, fields=[], actors=[(f.ActorFactory(acronym="XY"), "associated_b")])
     event_set_verdict(event=Event.objects.get(pk=1), verdict="refuted", reason="Checked.",
                       user=django_user_model.objects.create_user("reviewer"))  # fmt: skip
     Event.objects.filter(pk=2).update(updated_at=timezone.now())

@@ -2,8 +2,11 @@
 
 import pytest
 
+from actors.services import actor_save
 from events.models import Claim, EventActor, Verification
-from events.services import claim_record, event_actor_add, event_refresh_verification, event_set_verdict
+from events.services import claim_record, event_save, event_set_verdict
+from events.verification import events_rederive
+from sources.services import report_save
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -14,8 +17,9 @@ def clash():
     """An event between two parties, each with a spokesperson."""
     event = f.EventFactory()
     side_a, side_b = f.ActorFactory(name="Front"), f.ActorFactory(name="Government")
-    event_actor_add(event=event, actor=side_a, role=EventActor.Role.SIDE_A)
-    event_actor_add(event=event, actor=side_b, role=EventActor.Role.SIDE_B)
+    event_save(
+        event=event, fields=[], actors=[(side_a, EventActor.Role.SIDE_A), (side_b, EventActor.Role.SIDE_B)]
+    )
     event.side_a, event.side_b = side_a, side_b
     event.spokesperson_a = f.PersonFactory(name="Front spokesperson", affiliation=side_a)
     return event
@@ -27,7 +31,7 @@ def refreshed(event):
 
 
 def test_an_event_without_claims_is_unverified(clash):
-    event_refresh_verification(event=clash)
+    events_rederive([clash.pk])
     assert refreshed(clash).verification == Verification.UNVERIFIED
     assert clash.verification_reason == "Unverified: no claim asserts it."
 
@@ -91,7 +95,7 @@ def test_linking_two_reports_later_re_derives_the_status(clash):
     claim_record(event=clash, report=first, stance="asserts", claimant=None)
     claim_record(event=clash, report=second, stance="asserts", claimant=None)
     assert refreshed(clash).verification == Verification.CORROBORATED
-    f.ReportDerivationFactory(report=second, derived_from=first)
+    report_save(report=second, derived_from=[(first, "republishes")])
     assert refreshed(clash).verification == Verification.REPORTED
 
 
@@ -118,15 +122,15 @@ def test_cannot_confirm_is_shown_but_is_not_an_assertion(clash):
 
 
 def test_an_editor_verdict_wins_and_carries_its_reason(clash, django_user_model):
-    editor = django_user_model.objects.create_user("editor")
+    editor = django_user_model.objects.create_user("reviewer-ana")
     claim_record(event=clash, report=f.ReportFactory(), stance="asserts", claimant=clash.side_a)
     claim_record(event=clash, report=f.ReportFactory(), stance="denies", claimant=clash.side_b)
     event_set_verdict(
         event=clash, verdict="confirmed", reason="Satellite imagery shows the damage.", user=editor
     )
     assert refreshed(clash).verification == Verification.CONFIRMED
-    assert "Satellite imagery shows the damage." in clash.verification_reason
-    assert "editor" in clash.verification_reason
+    assert clash.verification_reason == "Editor verdict: confirmed. Satellite imagery shows the damage."
+    assert (clash.verdict_by, clash.verdict_at is not None) == (editor, True)  # staff see who, the public not
 
 
 def test_a_verdict_without_a_reason_is_refused_and_nothing_changes(clash, django_user_model):
@@ -144,7 +148,7 @@ def test_changing_an_actors_affiliation_re_derives_the_status(clash):
     claim_record(event=clash, report=f.ReportFactory(), stance="asserts", speaker=outsider)
     assert refreshed(clash).verification == Verification.REPORTED
     outsider.affiliation = clash.side_b
-    outsider.save()
+    actor_save(actor=outsider)
     assert refreshed(clash).verification == Verification.CLAIMED
 
 

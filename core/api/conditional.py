@@ -37,8 +37,3 @@ def check_if_match(request, obj) -> None:
     tags = _tags(header)
     if "*" not in tags and etag_of(obj) not in tags:
         raise PreconditionFailed()
-
-
-def locked(obj):
-    """The row again, locked until the transaction ends, so that check-then-write is atomic."""
-    return type(obj)._default_manager.select_for_update().get(pk=obj.pk)

@@ -73,8 +73,9 @@ SINCE = OpenApiParameter(
 def history_entries(obj) -> list[dict]:
     """The row's versions, oldest first, each with the fields that changed since the one before."""
     records = list(obj.history.select_related("history_user").order_by("history_date", "history_id"))
-    # Every stored column, derived ones included (simple_history's own diff skips non-editable fields).
-    fields = [f.attname for f in type(obj)._meta.concrete_fields]
+    # Every column the history keeps (simple_history's own diff skips non-editable fields); a model may
+    # leave derived columns out of its history, as events do.
+    fields = [f.attname for f in obj.history.model.tracked_fields]
     entries, previous = [], None
     for record in records:
         changes = [

@@ -1,13 +1,16 @@
 """Writing: create, update and delete through the resource's own rules, answered like a read."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError
 from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
-from .conditional import check_if_match, locked
+from ..deferred import deferred
+from ..integrity import integrity_error_to_validation
+from .conditional import check_if_match
 
 
 class Conflict(APIException):
@@ -29,20 +32,22 @@ class WriteMixin:
             return self.write_serializer_class
         return super().get_serializer_class()
 
+    # Every write runs in one transaction and one deferred block: derived state is re-derived once, before
+    # the commit, whatever the service touched.
+
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        with transaction.atomic():
+        with transaction.atomic(), deferred():
             obj = self.perform_write(self.queryset.model(), dict(serializer.validated_data))
         return self.detail_response(obj, status.HTTP_201_CREATED)
 
     def update(self, request, *args, partial=False, **kwargs):
-        obj = self.get_object()
-        serializer = self.get_serializer(obj, data=request.data, partial=partial)
-        serializer.is_valid(raise_exception=True)
-        with transaction.atomic():
-            obj = locked(obj)
+        with transaction.atomic(), deferred():
+            obj = self.get_locked_object()
             check_if_match(request, obj)
+            serializer = self.get_serializer(obj, data=request.data, partial=partial)
+            serializer.is_valid(raise_exception=True)
             obj = self.perform_write(obj, dict(serializer.validated_data))
         return self.detail_response(obj)
 
@@ -50,20 +55,28 @@ class WriteMixin:
         return self.update(request, *args, partial=True, **kwargs)
 
     def destroy(self, request, *args, **kwargs):
-        obj = self.get_object()
-        with transaction.atomic():
-            obj = locked(obj)
+        with transaction.atomic(), deferred():
+            obj = self.get_locked_object()
             check_if_match(request, obj)
             self.perform_delete(obj)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    def perform_write(self, obj, data: dict):
-        """Set the plain fields, validate with the model's own rules, save. Override to call a service."""
-        for name, value in data.items():
-            setattr(obj, name, value)
-        obj.full_clean()
-        obj.save()
+    def get_write_queryset(self):
+        """The rows a write may touch, with what validation reads; override to select_related more."""
+        return self.queryset.model._default_manager.all()
+
+    def get_locked_object(self):
+        """The row named in the URL, locked until the transaction ends (check-then-write is atomic)."""
+        queryset = self.get_write_queryset().select_for_update(
+            of=("self",) if connection.features.has_select_for_update_of else ()
+        )
+        obj = get_object_or_404(queryset, pk=self.kwargs["pk"])
+        self.check_object_permissions(self.request, obj)
         return obj
+
+    def perform_write(self, obj, data: dict):
+        """Every resource writes through its app's service: set the fields, then call it."""
+        raise NotImplementedError(f"{type(self).__name__} must write through its app's service.")
 
     def perform_delete(self, obj) -> None:
         obj.delete()
@@ -78,5 +91,6 @@ class WriteMixin:
             used_by = sorted({str(type(o)._meta.verbose_name_plural) for o in exc.protected_objects})
             exc = Conflict(f"It is still referred to by {', '.join(used_by)}; change or delete those first.")
         elif isinstance(exc, IntegrityError):
-            exc = Conflict(f"The change conflicts with existing data: {exc}")
+            # The database refused it (a race past validation): the same field error, never its raw text.
+            exc = ValidationError(integrity_error_to_validation(exc).message_dict)
         return super().handle_exception(exc)

@@ -14,11 +14,11 @@ from core.api.filters import FORMAT_PARAM, StrictFilterBackend, reject_unknown
 from locations.api.serializers import LocationBriefSerializer
 from locations.models import Location
 
+from ..claimants import claimant_label, claims_made_by
 from ..filtersets import EventFilterSet
 from ..models import Claim, Event, EventActor, Verification
 from ..selectors import location_control_changes
 from ..stats import GROUPS, event_stats
-from ..verification import claimant_label
 from .serializers import EventBriefSerializer, EventClaimSerializer
 
 
@@ -121,7 +121,7 @@ class ActorTrackRecordView(GenericAPIView):
     def get(self, request, pk: int):
         reject_unknown(request, {FORMAT_PARAM})
         actor = get_object_or_404(Actor, pk=pk)
-        claims = Claim.objects.filter(Q(claimant=actor) | Q(speaker=actor), event__deleted_at__isnull=True)
+        claims = Claim.objects.filter(claims_made_by([actor.pk]), event__deleted_at__isnull=True)
         counts = claims.aggregate(
             claims=Count("id"),
             asserted=Count("id", filter=Q(stance__in=[Claim.Stance.ASSERTS, Claim.Stance.CONFIRMS])),

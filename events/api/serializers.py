@@ -257,7 +257,7 @@ class EventWriteSerializer(serializers.ModelSerializer):
     )
     sub_event_type = serializers.SlugRelatedField(
         slug_field="slug",
-        queryset=SubEventType.objects.all(),
+        queryset=SubEventType.objects.select_related("event_type"),
         help_text="Sub-event type slug, e.g. armed-clash.",
     )
     actors = EventActorWriteSerializer(

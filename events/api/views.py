@@ -10,7 +10,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import BasePermission
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 
-from core.api.conditional import check_if_match, locked
+from core.api.conditional import check_if_match
 from core.api.filters import PAGING_PARAMS
 from core.api.viewsets import ResourceViewSet
 from events.exports import stream_csv, stream_geojson
@@ -127,15 +127,18 @@ class EventViewSet(ResourceViewSet):
         response["Content-Disposition"] = f'attachment; filename="events.{request.accepted_renderer.format}"'
         return response
 
+    def get_write_queryset(self):
+        # What validation and the answer read, in the same query as the lock; deleted events are not written.
+        return Event.objects.select_related("event_type", "sub_event_type", "location")
+
     def perform_write(self, obj, data):
         actors = data.pop("actors", None)
         tags = data.pop("tags", None)
         for name, value in data.items():
             setattr(obj, name, value)
-        if "sub_event_type" in data and "event_type" not in data:
-            obj.event_type = obj.sub_event_type.event_type
         roles = None if actors is None else [(role["actor"], role["role"]) for role in actors]
-        return event_save(event=obj, actors=roles, tags=tags)
+        fields = None if obj.pk is None else list(data)
+        return event_save(event=obj, fields=fields, actors=roles, tags=tags, user=self.request.user)
 
     def perform_delete(self, obj):
         event_delete(event=obj, user=self.request.user)
@@ -147,11 +150,10 @@ class EventViewSet(ResourceViewSet):
     @extend_schema(summary="Bring a deleted event back", request=None, responses=EventDetailSerializer)
     @action(detail=True, methods=["post"], permission_classes=[CanChangeEvents], filter_backends=[])
     def restore(self, request, pk=None):
-        event = Event.all_objects.filter(pk=pk).first() if str(pk).isdigit() else None
-        if event is None:
-            raise NotFound()
         with transaction.atomic():
-            event = locked(event)
+            event = Event.all_objects.select_for_update().filter(pk=pk).first() if str(pk).isdigit() else None
+            if event is None:
+                raise NotFound()
             check_if_match(request, event)
             event_restore(event=event)
         return self.detail_response(event)
@@ -162,9 +164,8 @@ class EventViewSet(ResourceViewSet):
     def verdict(self, request, pk=None):
         serializer = VerdictSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        event = self.get_object()
         with transaction.atomic():
-            event = locked(event)
+            event = self.get_locked_object()
             check_if_match(request, event)
             event_set_verdict(
                 event=event,
@@ -205,11 +206,13 @@ class ClaimViewSet(ResourceViewSet):
             .annotate(claimed_sort=Coalesce("claimed_on", Value(datetime.date(1, 1, 1))))
         )
 
+    def get_write_queryset(self):
+        return Claim.objects.filter(event__deleted_at__isnull=True).select_related("report")
+
     def perform_write(self, obj, data):
-        previous_event_id = obj.event_id if obj.pk else None
         for name, value in data.items():
             setattr(obj, name, value)
-        return claim_save(claim=obj, previous_event_id=previous_event_id)
+        return claim_save(claim=obj)
 
     def perform_delete(self, obj):
         claim_delete(claim=obj)

@@ -6,7 +6,7 @@ from django.db.models.functions import Coalesce
 from core.api.viewsets import ResourceViewSet
 from sources.filtersets import ReportFilterSet, SourceFilterSet
 from sources.models import Report, Source
-from sources.services import report_save
+from sources.services import report_save, source_save
 
 from .serializers import ReportSerializer, ReportWriteSerializer, SourceSerializer, SourceWriteSerializer
 
@@ -21,6 +21,11 @@ class SourceViewSet(ResourceViewSet):
     filterset_class = SourceFilterSet
     ordering_fields = {"name": ("name", str), "updated_at": ("updated_at", datetime.datetime)}
     default_ordering = "name"
+
+    def perform_write(self, obj, data):
+        for name, value in data.items():
+            setattr(obj, name, value)
+        return source_save(source=obj)
 
 
 class ReportViewSet(ResourceViewSet):

@@ -1,0 +1,212 @@
+"""The one owner of an event's derived verification state (status, reason, independent reports).
+
+Every write path — services, the admin, importers, plain ORM saves and deletes — only *marks* what it
+touched (events, or reports, sources and actors whose change can move an event's status); the receivers in
+`receivers.py` do that for single-row saves and deletes, bulk paths call `mark()` themselves. The marks are
+recomputed once per object per transaction:
+
+- inside a `core.deferred.deferred()` block (every service runs in one), when the outermost block ends, still inside the
+  caller's transaction, so the stored state commits together with the change that moved it;
+- otherwise at commit (`transaction.on_commit`; right away in autocommit mode).
+
+Events are re-derived in sets (a fixed number of queries per batch, whatever the batch size), under a row
+lock on PostgreSQL (`SELECT … FOR NO KEY UPDATE`, taken in id order): a concurrent writer waits, then
+re-derives with every committed claim in view, so the last one to commit always leaves the right state.
+"""
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from itertools import islice
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from core.deferred import is_deferring, register_flusher
+from sources.models import Report, ReportDerivation
+
+from ..claimants import actor_and_members, claims_made_by
+from ..models import Claim, Event, EventActor
+from .rules import ASSERTING, VerificationResult, derive
+
+BATCH_SIZE = 1000
+DERIVED_FIELDS = ["verification", "verification_reason", "independent_reports"]
+
+
+@dataclass
+class _Marks:
+    events: set[int] = field(default_factory=set)
+    reports: set[int] = field(default_factory=set)
+    sources: set[int] = field(default_factory=set)
+    actors: set[int] = field(default_factory=set)
+
+    def __bool__(self) -> bool:
+        return bool(self.events or self.reports or self.sources or self.actors)
+
+    def take(self) -> "_Marks":
+        taken = _Marks(self.events, self.reports, self.sources, self.actors)
+        self.events, self.reports, self.sources, self.actors = set(), set(), set(), set()
+        return taken
+
+
+_local = threading.local()
+
+
+def _marks() -> _Marks:
+    marks = getattr(_local, "marks", None)
+    if marks is None:
+        marks = _local.marks = _Marks()
+    return marks
+
+
+def mark(
+    *,
+    events: Iterable[int] = (),
+    reports: Iterable[int] = (),
+    sources: Iterable[int] = (),
+    actors: Iterable[int] = (),
+) -> None:
+    """Record that these rows changed in a way that can move the status of events (ids only, no queries)."""
+    marks = _marks()
+    marks.events.update(pk for pk in events if pk is not None)
+    marks.reports.update(pk for pk in reports if pk is not None)
+    marks.sources.update(pk for pk in sources if pk is not None)
+    marks.actors.update(pk for pk in actors if pk is not None)
+    if not is_deferring():
+        transaction.on_commit(flush)  # runs at once outside a transaction
+
+
+def flush() -> int:
+    """Re-derive every marked event now (unless a deferred block is open); returns how many changed."""
+    marks = _marks()
+    if is_deferring() or not marks:
+        return 0
+    return events_rederive(_affected_events(marks.take()))
+
+
+register_flusher(flush)
+
+
+def _affected_events(marks: _Marks) -> set[int]:
+    event_ids = set(marks.events)
+    report_ids = set(marks.reports)
+    if marks.sources:
+        report_ids |= set(Report.objects.filter(source_id__in=marks.sources).values_list("pk", flat=True))
+    if report_ids:
+        # A derivation can merge or split whole chains of reports: every event citing any of them may move.
+        report_ids = _derivation_closure(report_ids)[0]
+        event_ids |= set(
+            Claim.objects.filter(report_id__in=report_ids)
+            .order_by()
+            .values_list("event_id", flat=True)
+            .distinct()
+        )
+    if marks.actors:
+        # Whose voice or whose party an actor (and anyone affiliated to it) is, decides disputes and parties.
+        members = actor_and_members(marks.actors)
+        event_ids |= set(Claim.objects.filter(claims_made_by(members)).values_list("event_id", flat=True))
+        event_ids |= set(
+            EventActor.objects.filter(actor_id__in=members)
+            .order_by()
+            .values_list("event_id", flat=True)
+            .distinct()
+        )
+    return event_ids
+
+
+def _derivation_closure(report_ids: set[int]) -> tuple[set[int], set[tuple[int, int]]]:
+    """Every report linked to these by derivation (either way, transitively), and those links."""
+    seen, frontier, links = set(report_ids), set(report_ids), set()
+    while frontier:
+        found = ReportDerivation.objects.filter(
+            Q(report_id__in=frontier) | Q(derived_from_id__in=frontier)
+        ).values_list("report_id", "derived_from_id")
+        links.update(found)
+        frontier = {node for link in links for node in link} - seen
+        seen |= frontier
+    return seen, links
+
+
+def events_rederive(event_ids: Iterable[int]) -> int:
+    """Re-derive and store the verification of these events, in batches, each under a row lock.
+
+    Returns how many changed status, reason or count.
+    """
+    ids = iter(sorted(set(event_ids)))
+    count = 0
+    while batch := list(islice(ids, BATCH_SIZE)):
+        with transaction.atomic(savepoint=False):
+            count += _rederive_batch(batch)
+    return count
+
+
+def _load_claims(event_ids: list[int]) -> dict[int, list[Claim]]:
+    claims: dict[int, list[Claim]] = {pk: [] for pk in event_ids}
+    for claim in (
+        Claim.objects.filter(event_id__in=event_ids)
+        .select_related(
+            "claimant__affiliation", "speaker__affiliation", "report__source__operated_by__affiliation"
+        )
+        .order_by("claimed_on", "id")
+    ):
+        claims[claim.event_id].append(claim)
+    return claims
+
+
+def _rederive_batch(event_ids: list[int]) -> int:
+    events = list(
+        Event.all_objects.select_for_update(no_key=True)
+        .filter(pk__in=event_ids)
+        .order_by("pk")
+        .only("pk", "verdict", "verdict_reason", *DERIVED_FIELDS)
+    )
+    claims = _load_claims(event_ids)
+    parties: dict[int, set[int]] = {pk: set() for pk in event_ids}
+    for event_id, actor_id in EventActor.objects.filter(event_id__in=event_ids).values_list(
+        "event_id", "actor_id"
+    ):
+        parties[event_id].add(actor_id)
+    # Independence only matters between two or more asserting reports: skip the walk otherwise.
+    asserting_reports = {
+        c.report_id for event_claims in claims.values() for c in event_claims if c.stance in ASSERTING
+    }
+    links = _derivation_closure(asserting_reports)[1] if len(asserting_reports) > 1 else set()
+
+    changed = []
+    now = timezone.now()
+    for event in events:
+        result = derive(
+            verdict=event.verdict,
+            verdict_reason=event.verdict_reason,
+            claims=claims[event.pk],
+            party_ids=parties[event.pk],
+            links=links,
+        )
+        if _store(event, result):
+            event.updated_at = now  # sync clients see a status change as a change
+            changed.append(event)
+    if changed:
+        Event.all_objects.bulk_update(changed, [*DERIVED_FIELDS, "updated_at"])
+    return len(changed)
+
+
+def _store(event: Event, result: VerificationResult) -> bool:
+    values = (result.status, result.reason, result.independent_reports)
+    if (event.verification, event.verification_reason, event.independent_reports) == values:
+        return False
+    event.verification, event.verification_reason, event.independent_reports = values
+    return True
+
+
+def event_verification(event: Event) -> VerificationResult:
+    """What the rules say about one event now, from the database (for display, checks and tests)."""
+    claims = _load_claims([event.pk])[event.pk]
+    asserting_reports = {c.report_id for c in claims if c.stance in ASSERTING}
+    return derive(
+        verdict=event.verdict,
+        verdict_reason=event.verdict_reason,
+        claims=claims,
+        party_ids=set(EventActor.objects.filter(event_id=event.pk).values_list("actor_id", flat=True)),
+        links=_derivation_closure(asserting_reports)[1] if len(asserting_reports) > 1 else set(),
+    )
