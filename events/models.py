@@ -128,16 +128,10 @@ class EventQuerySet(models.QuerySet):
     def deleted(self) -> "EventQuerySet":
         return self.filter(deleted_at__isnull=False)
 
-    def for_listing(self) -> "EventQuerySet":
-        """Everything an event list shows, in a fixed number of queries (list view, exports, ACLED)."""
-        return self.select_related("event_type", "sub_event_type", "location").prefetch_related(
-            models.Prefetch("event_actors", queryset=EventActor.objects.select_related("actor")),
-            "tags",
-        )
-
     def for_detail(self) -> "EventQuerySet":
-        """for_listing plus the claims, each with its report, source, claimant and speaker."""
-        return self.for_listing().prefetch_related(
+        """One event with what its record reads in the same query, and its claims with their report,
+        source, claimant and speaker (lists and exports read records instead: events.formats.rows)."""
+        return self.select_related("event_type", "sub_event_type", "location").prefetch_related(
             models.Prefetch(
                 "claims",
                 queryset=Claim.objects.select_related("report__source", "claimant", "speaker").order_by(

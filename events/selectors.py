@@ -1,26 +1,10 @@
-"""Reads over events that the API, the exports and (later) the ACLED endpoint share."""
+"""Reads over events that the API shares: control of places over time."""
 
-from collections.abc import Iterable
+from django.db.models import Prefetch
 
-from locations.selectors import Point, locations_attach_lineage
+from locations.models import Location
 
-from .models import Event, EventActor
-
-
-def events_attach_points(events: Iterable[Event]) -> None:
-    """Give each event `point` = (lat, lon, origin) and its location's ancestors, in one query in all.
-
-    origin is "event" (its own coordinates), "location", "enclosing_area", or None when nothing is known.
-    """
-    events = list(events)
-    locations_attach_lineage(event.location for event in events)
-    for event in events:
-        event.point = event_point(event.latitude, event.longitude, event.location)
-
-
-def event_point(latitude: float | None, longitude: float | None, location) -> Point:
-    """The event's own coordinates if it has them, else its place's point (see locations_attach_lineage)."""
-    return Point(latitude, longitude, "event") if latitude is not None else location.point
+from .models import Claim, Event, EventActor
 
 
 def location_control_changes(location, *, within: bool):
@@ -29,12 +13,6 @@ def location_control_changes(location, *, within: bool):
     Each carries `control_claims`: its territorial-control claims in time order, with report, source,
     claimant and speaker loaded, so that a whole timeline costs a fixed number of queries.
     """
-    from django.db.models import Prefetch
-
-    from locations.models import Location
-
-    from .models import Claim
-
     places = Location.objects.within(location) if within else Location.objects.filter(pk=location.pk)
     control = Claim.objects.filter(subject=Claim.Subject.TERRITORIAL_CONTROL)
     return (

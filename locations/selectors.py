@@ -27,14 +27,17 @@ def locations_attach_lineage(locations: Iterable[Location | None]) -> None:
     by_id = Location.objects.in_bulk(wanted) if wanted else {}
     for loc in pending:
         loc.ancestors = [by_id[pk] for pk in loc.ancestor_ids if pk in by_id]
-        if loc.latitude is not None:
-            loc.point = Point(loc.latitude, loc.longitude, "location")
-            continue
-        loc.point = UNKNOWN_POINT
-        for ancestor in reversed(loc.ancestors):
-            if ancestor.latitude is not None:
-                loc.point = Point(ancestor.latitude, ancestor.longitude, "enclosing_area")
-                break
+        loc.point = place_point(loc.latitude, loc.longitude, loc.ancestors)
+
+
+def place_point(latitude: float | None, longitude: float | None, ancestors: list[Location]) -> Point:
+    """A place's own coordinates, else those of the nearest enclosing area that has some, else unknown."""
+    if latitude is not None:
+        return Point(latitude, longitude, "location")
+    for ancestor in reversed(ancestors):
+        if ancestor.latitude is not None:
+            return Point(ancestor.latitude, ancestor.longitude, "enclosing_area")
+    return UNKNOWN_POINT
 
 
 def location_by_country_code(code: str) -> Location | None:

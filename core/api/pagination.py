@@ -107,7 +107,9 @@ class KeysetPagination(BasePagination):
             ) from None
 
     def encode_cursor(self, row, backwards: bool) -> str:
-        payload = {"v": [_encode(getattr(row, key.name)) for key in self.keys]}
+        # Rows are model instances, or plain records (dicts) where a list reads values() directly.
+        read = row.__getitem__ if isinstance(row, dict) else row.__getattribute__
+        payload = {"v": [_encode(read(key.name)) for key in self.keys]}
         if backwards:
             payload["b"] = True
         return (

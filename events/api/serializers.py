@@ -5,6 +5,8 @@ from actors.models import Actor
 from locations.api.serializers import LocationPointMixin, LocationWithAncestorsSerializer
 from sources.api.serializers import ReportBriefSerializer
 
+from ..formats.json import event_json
+from ..formats.rows import record_of
 from ..models import Claim, Event, EventActor, EventType, SubEventType, Verdict, Verification
 
 
@@ -67,72 +69,6 @@ class EventBriefSerializer(serializers.ModelSerializer):
         fields = ["id", "date_start", "date_end", "summary", "verification"]
 
 
-_DATETIME = serializers.DateTimeField()
-
-
-def _brief_place(place) -> dict:
-    return {"id": place.pk, "name": place.name, "level": place.level, "pcode": place.pcode}
-
-
-def event_representation(event: Event) -> dict:
-    """EventSerializer's output, built directly: DRF's generic field walk costs most of a list request.
-
-    The declared fields above stay the contract (schema, SDK); a test checks this function against DRF's
-    generic rendering of the same serializer for every kind of event, so the two cannot drift apart.
-    """
-    latitude, longitude, origin = event.point
-    verdict_at = event.verdict_at
-    return {
-        "id": event.pk,
-        "date_start": event.date_start.isoformat(),
-        "date_end": event.date_end.isoformat(),
-        "date_precision": event.date_precision,
-        "event_type": {"slug": event.event_type.slug, "name": event.event_type.name},
-        "sub_event_type": {"slug": event.sub_event_type.slug, "name": event.sub_event_type.name},
-        "location": {
-            **_brief_place(event.location),
-            "ancestors": [_brief_place(place) for place in event.location.ancestors],
-        },
-        "geo_precision": event.geo_precision,
-        "latitude": event.latitude,
-        "longitude": event.longitude,
-        "point_latitude": latitude,
-        "point_longitude": longitude,
-        "coordinates_from": origin,
-        "actors": [
-            {
-                "actor": {
-                    "id": r.actor.pk,
-                    "name": r.actor.name,
-                    "acronym": r.actor.acronym,
-                    "kind": r.actor.kind,
-                },
-                "role": r.role,
-            }
-            for r in event.event_actors.all()
-        ],
-        "fatalities_low": event.fatalities_low,
-        "fatalities_best": event.fatalities_best,
-        "fatalities_high": event.fatalities_high,
-        "civilian_targeting": event.civilian_targeting,
-        "summary": event.summary,
-        "notes": event.notes,
-        "tags": [tag.name for tag in event.tags.all()],
-        "acled_event_id": event.acled_event_id,
-        "ucdp_ged_id": event.ucdp_ged_id,
-        "verification": {
-            "status": event.verification,
-            "reason": event.verification_reason,
-            "independent_reports": event.independent_reports,
-            "verdict": event.verdict or None,
-            "verdict_reason": event.verdict_reason,
-            "verdict_at": _DATETIME.to_representation(verdict_at) if verdict_at else None,
-        },
-        "created_at": _DATETIME.to_representation(event.created_at),
-        "updated_at": _DATETIME.to_representation(event.updated_at),
-    }
-
-
 class EventSerializer(LocationPointMixin, serializers.ModelSerializer):
     event_type = EventTypeBriefSerializer(read_only=True, help_text="ACLED event type.")
     sub_event_type = SubEventTypeBriefSerializer(read_only=True, help_text="ACLED sub-event type.")
@@ -189,7 +125,8 @@ class EventSerializer(LocationPointMixin, serializers.ModelSerializer):
         ]
 
     def to_representation(self, instance):
-        return event_representation(instance)
+        # Lists pass records (events.formats.rows); detail views and writes pass an instance.
+        return event_json(instance if isinstance(instance, dict) else record_of(instance))
 
 
 class EventClaimSerializer(serializers.ModelSerializer):

@@ -13,10 +13,10 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from core.api.conditional import check_if_match
 from core.api.filters import PAGING_PARAMS
 from core.api.viewsets import ResourceViewSet
-from events.exports import stream_csv, stream_geojson
 from events.filtersets import ClaimFilterSet, EventFilterSet
+from events.formats import EXPORTS
+from events.formats.rows import VALUE_FIELDS, attach
 from events.models import Claim, Event
-from events.selectors import events_attach_points
 from events.services import (
     claim_delete,
     claim_save,
@@ -49,10 +49,6 @@ class CanSetVerdicts(BasePermission):
         return request.user.has_perm("events.set_verdict")
 
 
-EXPORTS = {
-    "csv": (stream_csv, "text/csv; charset=utf-8"),
-    "geojson": (stream_geojson, "application/geo+json"),
-}
 FORMAT_PARAMETER = OpenApiParameter(
     "format",
     str,
@@ -89,8 +85,9 @@ class EventViewSet(ResourceViewSet):
     default_ordering = "-date_start"
 
     def get_queryset(self):
-        queryset = Event.objects.for_detail() if self.action == "retrieve" else Event.objects.for_listing()
-        return queryset.annotate(fatalities_sort=Coalesce("fatalities_best", Value(-1)))
+        queryset = Event.objects.annotate(fatalities_sort=Coalesce("fatalities_best", Value(-1)))
+        # A list reads plain records (paginate_queryset); one event is read with its claims.
+        return queryset if self.action == "list" else queryset.for_detail()
 
     def get_serializer_class(self):
         if self.action == "restore":
@@ -104,8 +101,14 @@ class EventViewSet(ResourceViewSet):
             renderers += [CSVRenderer(), GeoJSONRenderer()]
         return renderers
 
+    def paginate_queryset(self, queryset):
+        if self.action == "list":  # lists read plain records, not model instances
+            queryset = queryset.values(*VALUE_FIELDS, "fatalities_sort")
+        return super().paginate_queryset(queryset)
+
     def prepare_rows(self, rows):
-        events_attach_points(rows)
+        if rows and isinstance(rows[0], dict):
+            attach(rows)
 
     def list(self, request, *args, **kwargs):
         export = EXPORTS.get(request.accepted_renderer.format)
@@ -122,9 +125,8 @@ class EventViewSet(ResourceViewSet):
         queryset = self.filter_queryset(self.get_queryset())
         keys = self.get_order_keys(request)
         queryset = queryset.order_by(*[f"{'-' if key.descending else ''}{key.name}" for key in keys])
-        stream, content_type = export
-        response = StreamingHttpResponse(stream(queryset), content_type=content_type)
-        response["Content-Disposition"] = f'attachment; filename="events.{request.accepted_renderer.format}"'
+        response = StreamingHttpResponse(export.stream(queryset), content_type=export.media_type)
+        response["Content-Disposition"] = f'attachment; filename="events.{export.extension}"'
         return response
 
     def get_write_queryset(self):

@@ -1,0 +1,104 @@
+"""The one public shape of an event, as a plain record, loaded in chunks with a fixed number of queries.
+
+Every format renders these records — the JSON list and detail (`json.py`), CSV and GeoJSON (`flat.py`),
+ACLED and UCDP — so a field is named, ordered and loaded in one place. A record is a dict: the event's own
+columns and its place's (from `values()`, no model instances), its actor roles, its tags, the place's
+enclosing areas (country first) and the point to map it at.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from itertools import islice
+
+from locations.models import Location
+from locations.selectors import Point, place_point
+
+from ..models import Event, EventActor
+
+CHUNK_SIZE = 2000
+
+VALUE_FIELDS = (
+    "id", "date_start", "date_end", "date_precision",
+    "event_type__slug", "event_type__name", "sub_event_type__slug", "sub_event_type__name",
+    "location_id", "location__name", "location__level", "location__pcode", "location__iso3", "location__path",
+    "location__latitude", "location__longitude",
+    "geo_precision", "latitude", "longitude", "fatalities_low", "fatalities_best", "fatalities_high",
+    "civilian_targeting", "summary", "notes", "acled_event_id", "ucdp_ged_id",
+    "verification", "verification_reason", "independent_reports", "verdict", "verdict_reason", "verdict_at",
+    "created_at", "updated_at",
+)  # fmt: skip
+
+
+class Ancestors:
+    """Enclosing areas by id, loaded once per list or export however many events share them."""
+
+    def __init__(self):
+        self.places: dict[int, Location] = {}
+
+    def load(self, paths: Iterable[str]) -> None:
+        wanted = {int(part) for path in paths for part in path.strip("/").split("/") if part}
+        missing = wanted - self.places.keys()
+        if missing:
+            self.places.update(Location.objects.in_bulk(missing))
+
+    def of(self, path: str) -> list[Location]:
+        return [
+            self.places[int(part)] for part in path.strip("/").split("/") if part and int(part) in self.places
+        ]
+
+
+def _point(record: dict) -> Point:
+    """The event's own coordinates, else its place's, else the nearest enclosing area's; never made up."""
+    if record["latitude"] is not None:
+        return Point(record["latitude"], record["longitude"], "event")
+    return place_point(record["location__latitude"], record["location__longitude"], record["ancestors"])
+
+
+def attach(records: list[dict], ancestors: Ancestors | None = None) -> None:
+    """Give each record its roles, tags, enclosing areas and point: three queries for any number."""
+    if not records:
+        return
+    ancestors = ancestors or Ancestors()
+    ids = [r["id"] for r in records]
+    roles: dict[int, list[dict]] = defaultdict(list)
+    for event_id, role, actor_id, name, acronym, kind in (
+        EventActor.objects.filter(event_id__in=ids)
+        .order_by("role", "id")
+        .values_list("event_id", "role", "actor_id", "actor__name", "actor__acronym", "actor__kind")
+    ):
+        roles[event_id].append({"role": role, "id": actor_id, "name": name, "acronym": acronym, "kind": kind})
+    tags: dict[int, list[str]] = defaultdict(list)
+    for event_id, name in (
+        Event.tags.through.objects.filter(event_id__in=ids)
+        .order_by("tag__name")
+        .values_list("event_id", "tag__name")
+    ):
+        tags[event_id].append(name)
+    ancestors.load(r["location__path"] for r in records)
+    for record in records:
+        record["roles"] = roles.get(record["id"], [])
+        record["tags"] = tags.get(record["id"], [])
+        record["ancestors"] = ancestors.of(record["location__path"])
+        record["point"] = _point(record)
+
+
+def event_records(queryset, chunk_size: int | None = None) -> Iterator[list[dict]]:
+    """The queryset's events as records, in chunks: one streamed query, then three per chunk at most."""
+    chunk_size = chunk_size or CHUNK_SIZE
+    rows = queryset.prefetch_related(None).values(*VALUE_FIELDS).iterator(chunk_size=chunk_size)
+    ancestors = Ancestors()
+    while chunk := list(islice(rows, chunk_size)):
+        attach(chunk, ancestors)
+        yield chunk
+
+
+def record_of(event: Event) -> dict:
+    """An event instance as a record (for detail views and writes), with the same fields as a list row."""
+    record = {}
+    for name in VALUE_FIELDS:
+        value = event
+        for part in name.split("__"):
+            value = getattr(value, part)
+        record[name] = value
+    attach([record])
+    return record
