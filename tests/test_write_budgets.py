@@ -80,8 +80,8 @@ def test_recording_a_claim_costs_at_most_12_queries(api):
     queries, response = count(lambda: api.post("/api/v1/claims/", body, format="json"))
     assert response.status_code == 201, response.content
     # event, report, claimant, speaker (validation: 4); INSERT claim and its history (2); re-derivation:
-    # lock, claims, roles, UPDATE (4); answer (1)
-    assert queries == 4 + 2 + 4 + 1 <= 12
+    # lock, claims, their voices, roles, UPDATE (5); answer (1)
+    assert queries == 4 + 2 + 5 + 1 <= 12
     event.refresh_from_db()
     assert event.verification == "reported"
 

@@ -1,25 +1,29 @@
 """The bulk write path: validated rows in, events with their places, actors, roles, sources, reports and
 claims written in batches, for importers.
 
-Per batch, a fixed number of queries whatever its size: names are resolved once (places level by level,
-actors through their aliases, sources, vocabulary), missing ones created with `bulk_create`, events upserted
-by external id (ACLED `event_id_cnty` or UCDP id), and their derived state re-derived in sets at the end of
-the caller's `deferred()` block. Lookups are by index and the caches only grow by what a batch adds, so a
-row costs the same whether it comes first or millionth. History rows are written in bulk too.
+Per batch, a fixed number of queries whatever its size. Each row's event is validated with the model's
+rules first; a batch with any refused row raises `RowsRefused` (every line and reason) before it writes
+anything. Names are then resolved through an in-memory index loaded once per writer (actors with their
+aliases, sources, tags; places country by country, with their aliases), matched case- and
+accent-insensitively, and missing ones are created with `bulk_create`. Events are upserted by external id
+(ACLED `event_id_cnty` or UCDP id); roles and tags of a changed event are replaced; claims are added (a
+claim already recorded is not recorded twice). History rows are written in bulk; derived state is re-derived
+in sets at the end of the caller's `deferred()` block. Lookups are by dict, so a row costs the same
+whether it comes first or millionth.
 """
 
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import islice
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
-from django.db.models.functions import Lower
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from actors.models import Actor, ActorAlias
+from core.bulk_sql import history_rows, insert_rows, update_rows
 from core.deferred import deferred
 from core.integrity import integrity_errors_as_validation, validate_for_write
 from locations.models import Location, LocationAlias
@@ -31,6 +35,14 @@ from ..verification import mark
 
 BATCH_SIZE = 2000
 PLACE_LEVELS = (Location.Level.ADMIN1, Location.Level.ADMIN2, Location.Level.ADMIN3, Location.Level.PLACE)
+EXTERNAL_KEYS = ("acled_event_id", "ucdp_ged_id")
+# What an import sets on an event; a re-import compares these to tell "updated" from "unchanged".
+EVENT_COLUMNS = [f.attname for f in Event._meta.concrete_fields if not f.primary_key]
+UPDATABLE = [
+    "date_start", "date_end", "date_precision", "event_type_id", "sub_event_type_id", "location_id",
+    "geo_precision", "latitude", "longitude", "fatalities_low", "fatalities_best", "fatalities_high",
+    "civilian_targeting", "summary", "notes", "acled_event_id", "ucdp_ged_id",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -53,7 +65,7 @@ class ClaimRow:
     source: str
     report_key: str
     report_title: str
-    source_scale: str = Source.Scale.NEW_MEDIA
+    source_scale: str = Source.Scale.OTHER
     published_on: object = None
     stance: str = Claim.Stance.ASSERTS
     subject: str = Claim.Subject.OCCURRENCE
@@ -87,7 +99,7 @@ class BulkResult:
 
 
 class RowsRefused(ValidationError):
-    """Rows that failed the model's rules, each with its line: nothing was written."""
+    """Rows that failed the model's rules, each with its line: nothing of their batch was written."""
 
     def __init__(self, errors: list[tuple[int, dict[str, list[str]]]]):
         self.refused = errors
@@ -96,134 +108,128 @@ class RowsRefused(ValidationError):
         )
 
 
-def _key(name: str) -> str:
-    return name.strip().casefold()
+def fold(name: str) -> str:
+    """A name as compared: accents dropped, case folded, spaces collapsed ("Taleban" ≠ "Taliban", but
+    "Kunduz" = "KUNDŪZ")."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).casefold().split())
 
 
 class _Resolver:
-    """Names to rows, remembered across batches; each batch asks the database once per kind of name."""
+    """Names to ids, through an index loaded once and grown by what each batch creates."""
 
     def __init__(self):
         self.sub_types = {t.slug: t for t in SubEventType.objects.select_related("event_type")}
+        self.actors: dict[str, int] = {}
+        for pk, name in Actor.objects.values_list("pk", "name"):
+            self.actors[fold(name)] = pk
+        for pk, name in ActorAlias.objects.values_list("actor_id", "name"):
+            self.actors.setdefault(fold(name), pk)
+        self.sources = {fold(name): pk for pk, name in Source.objects.values_list("pk", "name")}
+        self.tags = {fold(name): pk for pk, name in Tag.objects.values_list("pk", "name")}
+        # fold(iso3 or name) → country; (parent id, level, folded name) → place. Places are kept as bare
+        # Location(pk, level, path) so that new children are validated and placed without a query.
         self.countries: dict[str, Location] = {}
         self.places: dict[tuple[int, int, str], Location] = {}
-        self.actors: dict[str, Actor] = {}
-        self.sources: dict[str, Source] = {}
-        self.tags: dict[str, Tag] = {}
+        self._countries_loaded: set[int] = set()
 
-    def country(self, ref: CountryRef) -> Location:
-        return self.countries[_key(ref.iso3 or ref.name)]
+    # --- countries and places -------------------------------------------------------------------------
 
-    def load_countries(self, refs: set[CountryRef]) -> None:
-        missing = {_key(r.iso3 or r.name): r for r in refs}
+    def load_countries(self, refs: Iterable[CountryRef]) -> None:
+        missing = {_country_key(r): r for r in refs}
         missing = {k: r for k, r in missing.items() if k not in self.countries}
         if not missing:
             return
-        iso3s = [r.iso3.upper() for r in missing.values() if r.iso3]
-        names = [_key(r.name) for r in missing.values()]
-        found = Location.objects.countries().annotate(lowered=Lower("name"))
-        for country in found.filter(Q(iso3__in=iso3s) | Q(lowered__in=names)):
-            for k, r in missing.items():
-                if (r.iso3 and country.iso3 == r.iso3.upper()) or country.lowered == _key(r.name):
-                    self.countries[k] = country
-        new = {
-            k: Location(name=r.name.strip(), level=Location.Level.COUNTRY, iso2=r.iso2, iso3=r.iso3, path="/")
-            for k, r in missing.items()
-            if k not in self.countries
-        }
-        _create(list(new.values()), Location)
-        self.countries.update(new)
+        for country in Location.objects.countries().only("pk", "name", "iso3", "level", "path"):
+            for key in {fold(country.name), fold(country.iso3 or "")} - {""}:
+                self.countries.setdefault(key, country)
+        new = []
+        for key, ref in missing.items():
+            found = self.countries.get(fold(ref.iso3 or "")) or self.countries.get(fold(ref.name))
+            if found:
+                self.countries[key] = found
+            else:
+                new.append(Location(name=ref.name.strip(), level=Location.Level.COUNTRY, iso2=ref.iso2,
+                                    iso3=ref.iso3, path="/"))  # fmt: skip
+        for country in _create(new, Location):
+            self.countries[_country_key(CountryRef(country.name, country.iso2, country.iso3))] = country
+            self.countries.setdefault(fold(country.name), country)
+
+    def _load_places_of(self, country_pk: int) -> None:
+        """Every place inside a country, with its aliases, the first time the country is met."""
+        if country_pk in self._countries_loaded:
+            return
+        self._countries_loaded.add(country_pk)
+        inside = Location.objects.filter(path__startswith=f"/{country_pk}/")
+        for pk, parent, level, name, path in inside.values_list("pk", "parent_id", "level", "name", "path"):
+            self.places[(parent, level, fold(name))] = Location(pk=pk, level=level, path=path)
+        for alias, pk, parent, level, path in LocationAlias.objects.filter(location__in=inside).values_list(
+            "name", "location_id", "location__parent_id", "location__level", "location__path"
+        ):
+            self.places.setdefault((parent, level, fold(alias)), Location(pk=pk, level=level, path=path))
 
     def load_places(self, rows: list[EventRow]) -> None:
-        """Each level of names in one lookup (names and aliases), missing ones created under their parent."""
+        """Level by level, missing places created under their parent (one INSERT per level)."""
+        for row in rows:
+            self._load_places_of(self.countries[_country_key(row.country)].pk)
         for depth, level in enumerate(PLACE_LEVELS):
-            wanted: dict[tuple[int, int, str], str] = {}
+            new: dict[tuple[int, int, str], Location] = {}
             for row in rows:
-                parent = self.parent_of(row, depth)
-                name = row.places[depth].strip() if depth < len(row.places) else ""
-                if name:
-                    wanted.setdefault((parent.pk, level, _key(name)), name)
-            missing = {k: v for k, v in wanted.items() if k not in self.places}
-            if not missing:
-                continue
-            parents = {k[0] for k in missing}
-            keys = {k[2] for k in missing}
-            found = Location.objects.filter(parent_id__in=parents, level=level).annotate(
-                lowered=Lower("name")
-            )
-            for place in found.filter(lowered__in=keys):
-                self.places[(place.parent_id, level, place.lowered)] = place
-            for alias in (
-                LocationAlias.objects.filter(location__parent_id__in=parents, location__level=level)
-                .annotate(lowered=Lower("name"))
-                .filter(lowered__in=keys)
-                .select_related("location")
-            ):
-                self.places.setdefault((alias.location.parent_id, level, alias.lowered), alias.location)
-            parents_by_id = {
-                p.pk: p for p in [*self.countries.values(), *self.places.values()] if p.pk in parents
-            }
-            new = {
-                k: Location(
-                    name=name,
-                    level=level,
-                    parent=parents_by_id[k[0]],
-                    path=location_path(parents_by_id[k[0]]),
-                )
-                for k, name in missing.items()
-                if k not in self.places
-            }
-            _create(list(new.values()), Location)
-            self.places.update(new)
+                name = _place_name(row, depth)
+                if not name:
+                    continue
+                parent = self.place_of(row, depth)
+                key = (parent.pk, level, fold(name))
+                if key not in self.places and key not in new:
+                    new[key] = Location(name=name, level=level, parent=parent, path=location_path(parent))
+            for key, place in zip(new, _create(list(new.values()), Location), strict=True):
+                self.places[key] = place
 
-    def parent_of(self, row: EventRow, depth: int) -> Location:
-        """The most precise known place of a row above `depth` (levels may be skipped)."""
-        place = self.country(row.country)
+    def place_of(self, row: EventRow, depth: int = len(PLACE_LEVELS)) -> Location:
+        """The most precise place of the row above `depth` (empty levels are skipped)."""
+        place = self.countries[_country_key(row.country)]
         for d, level in enumerate(PLACE_LEVELS[:depth]):
-            name = row.places[d].strip() if d < len(row.places) else ""
+            name = _place_name(row, d)
             if name:
-                place = self.places[(place.pk, level, _key(name))]
+                place = self.places[(place.pk, level, fold(name))]
         return place
 
-    def load_actors(self, refs: set[ActorRef]) -> None:
-        missing = {_key(r.name): r for r in refs if _key(r.name) not in self.actors}
-        if not missing:
-            return
-        for actor in Actor.objects.annotate(lowered=Lower("name")).filter(lowered__in=list(missing)):
-            self.actors[actor.lowered] = actor
-        for alias in (
-            ActorAlias.objects.annotate(lowered=Lower("name"))
-            .filter(lowered__in=[k for k in missing if k not in self.actors])
-            .select_related("actor")
-        ):
-            self.actors.setdefault(alias.lowered, alias.actor)
-        new = {k: Actor(name=r.name.strip(), kind=r.kind) for k, r in missing.items() if k not in self.actors}
-        _create(list(new.values()), Actor)
-        self.actors.update(new)
+    # --- actors, sources, tags ------------------------------------------------------------------------
 
-    def load_sources(self, claims: list[ClaimRow]) -> None:
-        missing = {_key(c.source): c for c in claims if _key(c.source) not in self.sources}
-        if not missing:
-            return
-        for source in Source.objects.annotate(lowered=Lower("name")).filter(lowered__in=list(missing)):
-            self.sources[source.lowered] = source
-        new = {
-            k: Source(name=c.source.strip(), kind=Source.Kind.OTHER, scale=c.source_scale)
-            for k, c in missing.items()
-            if k not in self.sources
-        }
-        _create(list(new.values()), Source)
-        self.sources.update(new)
+    def load_actors(self, refs: Iterable[ActorRef]) -> None:
+        new = {}
+        for ref in refs:
+            key = fold(ref.name)
+            if key not in self.actors and key not in new:
+                new[key] = Actor(name=ref.name.strip(), kind=ref.kind)
+        for key, actor in zip(new, _create(list(new.values()), Actor), strict=True):
+            self.actors[key] = actor.pk
 
-    def load_tags(self, names: set[str]) -> None:
-        missing = {_key(n): n.strip() for n in names if _key(n) not in self.tags}
-        if not missing:
-            return
-        for tag in Tag.objects.annotate(lowered=Lower("name")).filter(lowered__in=list(missing)):
-            self.tags[tag.lowered] = tag
-        new = {k: Tag(name=n) for k, n in missing.items() if k not in self.tags}
-        _create(list(new.values()), Tag)
-        self.tags.update(new)
+    def load_sources(self, claims: Iterable[ClaimRow]) -> None:
+        new = {}
+        for claim in claims:
+            key = fold(claim.source)
+            if key not in self.sources and key not in new:
+                new[key] = Source(name=claim.source.strip(), kind=Source.Kind.OTHER, scale=claim.source_scale)
+        for key, source in zip(new, _create(list(new.values()), Source), strict=True):
+            self.sources[key] = source.pk
+
+    def load_tags(self, names: Iterable[str]) -> None:
+        new = {}
+        for name in names:
+            key = fold(name)
+            if key not in self.tags and key not in new:
+                new[key] = Tag(name=name.strip())
+        for key, tag in zip(new, _create(list(new.values()), Tag), strict=True):
+            self.tags[key] = tag.pk
+
+
+def _country_key(ref: CountryRef) -> str:
+    return fold(ref.iso3 or ref.name)
+
+
+def _place_name(row: EventRow, depth: int) -> str:
+    return row.places[depth].strip() if depth < len(row.places) else ""
 
 
 def _create(objs: list, model) -> list:
@@ -232,9 +238,97 @@ def _create(objs: list, model) -> list:
         try:
             validate_for_write(obj)
         except ValidationError as exc:
-            label = f"{model._meta.verbose_name} {obj.name if hasattr(obj, 'name') else obj}"
+            label = f"{model._meta.verbose_name} {getattr(obj, 'name', obj)!r}"
             raise ValidationError({f"{label}: {k}": v for k, v in exc.message_dict.items()}) from exc
-    return bulk_create_with_history(objs, model, batch_size=BATCH_SIZE) if objs else []
+    return bulk_create_with_history(objs, model) if objs else []
+
+
+class EventsBulkWriter:
+    """Writes batches of rows through one resolver; the caller owns the transaction and the deferred block."""
+
+    def __init__(self):
+        self.resolver = _Resolver()
+        self.result = BulkResult()
+
+    def reset(self) -> None:
+        """Forget names created in a batch the caller rolled back."""
+        self.resolver = _Resolver()
+
+    def write(self, batch: list[EventRow]) -> None:
+        resolver = self.resolver
+        existing = _existing_events(batch)
+        events, refused = [], []
+        for row in batch:
+            key = next((k for k in EXTERNAL_KEYS if row.fields.get(k) is not None), None)
+            found = existing.get((key, row.fields[key])) if key else None
+            sub_type = resolver.sub_types.get(row.sub_event_type)
+            if sub_type is None:
+                refused.append(
+                    (row.line, {"sub_event_type": [f"Unknown sub-event type {row.sub_event_type!r}."]})
+                )
+                continue
+            event = found or Event()
+            before = _values(event) if found else None
+            for name, value in row.fields.items():
+                setattr(event, name, value)
+            event.sub_event_type, event.event_type = sub_type, sub_type.event_type
+            event.latitude, event.longitude = row.latitude, row.longitude
+            try:
+                validate_for_write(event, exclude={"location"})  # the place is resolved below
+            except ValidationError as exc:
+                refused.append((row.line, exc.message_dict))
+                continue
+            events.append((row, event, found, before))
+        if refused:
+            raise RowsRefused(refused)
+
+        resolver.load_countries(row.country for row, *_ in events)
+        resolver.load_places([row for row, *_ in events])
+        claimants = (c.claimant for row, *_ in events for c in row.claims if c.claimant is not None)
+        resolver.load_actors([*(ref for row, *_ in events for ref, _ in row.actors), *claimants])
+        resolver.load_sources(c for row, *_ in events for c in row.claims)
+        resolver.load_tags(t for row, *_ in events for t in row.tags)
+
+        written = []  # (row, event, state, roles, tags)
+        for row, event, found, before in events:
+            event.location_id = resolver.place_of(row).pk
+            roles: dict[int, str] = {}
+            for ref, role in row.actors:
+                roles.setdefault(
+                    resolver.actors[fold(ref.name)], role
+                )  # one role per actor: the first listed
+            tags = {resolver.tags[fold(t)] for t in row.tags}
+            if found is None:
+                state = "created"
+            elif before != _values(event) or roles != _current_roles(found) or tags != _current_tags(found):
+                state = "updated"
+            else:
+                state = "unchanged"
+            written.append((row, event, state, roles, tags))
+
+        created = [event for _, event, state, _, _ in written if state == "created"]
+        updated = [event for _, event, state, _, _ in written if state == "updated"]
+        now = timezone.now()
+        for event in created:
+            event.created_at = event.updated_at = now
+        for event in updated:
+            event.updated_at = now
+        for event, pk in zip(
+            created, insert_rows(Event, EVENT_COLUMNS, [_row_of(e) for e in created]), strict=True
+        ):
+            event.pk = event.id = pk
+        update_rows(Event, [*UPDATABLE, "updated_at"], [(*_values(e), now, e.pk) for e in updated])
+        history_rows(Event, [vars(e) for e in created], change="+", reason="import")
+        history_rows(Event, [vars(e) for e in updated], change="~", reason="import")
+        _write_roles_and_tags([w for w in written if w[2] != "unchanged"], replace=[e.pk for e in updated])
+        with_new_claims = _write_claims(written, resolver, now)
+        for _, event, state, _, _ in written:
+            if state == "unchanged" and event.pk in with_new_claims:
+                state = "updated"
+            setattr(self.result, state, getattr(self.result, state) + 1)
+        mark(
+            events=[e.pk for _, e, state, _, _ in written if state != "unchanged" or e.pk in with_new_claims]
+        )
 
 
 def events_bulk_write(
@@ -242,101 +336,22 @@ def events_bulk_write(
 ) -> BulkResult:
     """Upsert events by external id, in batches, all or nothing; returns created/updated/unchanged counts.
 
-    Raises RowsRefused (with each row's line and reasons) when any row breaks the model's rules; nothing
-    is written then.
+    Raises RowsRefused (each bad row's line and reasons) when any row breaks the model's rules; nothing is
+    written then.
     """
-    result = BulkResult()
-    resolver = _Resolver()
+    writer = EventsBulkWriter()
     # A savepoint of its own: a refused file leaves the caller's transaction usable (nothing was written).
     with integrity_errors_as_validation(), transaction.atomic(), deferred():
         iterator = iter(rows)
         while batch := list(islice(iterator, batch_size)):
-            _write_batch(batch, resolver, result)
+            writer.write(batch)
             if progress is not None:
                 progress(len(batch))
-    return result
-
-
-EXTERNAL_KEYS = ("acled_event_id", "ucdp_ged_id")
-UPDATABLE = [
-    "date_start", "date_end", "date_precision", "event_type_id", "sub_event_type_id", "location_id",
-    "geo_precision", "latitude", "longitude", "fatalities_low", "fatalities_best", "fatalities_high",
-    "civilian_targeting", "summary", "notes", "acled_event_id", "ucdp_ged_id",
-]  # fmt: skip
-
-
-def _write_batch(batch: list[EventRow], resolver: _Resolver, result: BulkResult) -> None:
-    resolver.load_countries({row.country for row in batch})
-    resolver.load_places(batch)
-    claimants = {c.claimant for row in batch for c in row.claims if c.claimant is not None}
-    resolver.load_actors({ref for row in batch for ref, _ in row.actors} | claimants)
-    resolver.load_sources([c for row in batch for c in row.claims])
-    resolver.load_tags({t for row in batch for t in row.tags})
-
-    existing = _existing_events(batch)
-    rows, errors = [], []
-    for row in batch:
-        key = next((k for k in EXTERNAL_KEYS if row.fields.get(k) is not None), None)
-        found = existing.get((key, row.fields[key])) if key else None
-        sub_type = resolver.sub_types.get(row.sub_event_type)
-        if sub_type is None:
-            errors.append((row.line, {"sub_event_type": [f"Unknown sub-event type {row.sub_event_type!r}."]}))
-            continue
-        event = found or Event()
-        before = _values(event) if found else None
-        for name, value in row.fields.items():
-            setattr(event, name, value)
-        event.sub_event_type, event.event_type = sub_type, sub_type.event_type
-        event.location = resolver.parent_of(row, len(PLACE_LEVELS))
-        event.latitude, event.longitude = row.latitude, row.longitude
-        try:
-            validate_for_write(event)
-        except ValidationError as exc:
-            errors.append((row.line, exc.message_dict))
-            continue
-        roles = _roles(row, resolver)
-        tags = {resolver.tags[_key(t)].pk for t in row.tags}
-        if found is None:
-            rows.append((row, event, "created", roles, tags))
-        elif before != _values(event) or roles != _current_roles(found) or tags != _current_tags(found):
-            rows.append((row, event, "updated", roles, tags))
-        else:
-            rows.append((row, event, "unchanged", roles, tags))
-    if errors:
-        raise RowsRefused(errors)
-
-    created = [event for _, event, state, _, _ in rows if state == "created"]
-    updated = [event for _, event, state, _, _ in rows if state == "updated"]
-    now = timezone.now()
-    for event in updated:
-        event.updated_at = now
-    Event.all_objects.bulk_create(created, batch_size=BATCH_SIZE)
-    if updated:
-        Event.all_objects.bulk_update(updated, [*UPDATABLE, "updated_at"], batch_size=BATCH_SIZE)
-    Event.history.bulk_history_create(created, default_change_reason="import")
-    Event.history.bulk_history_create(updated, update=True, default_change_reason="import")
-    _write_roles_and_tags([r for r in rows if r[2] != "unchanged"], replace=[e.pk for e in updated])
-    with_new_claims = _write_claims(rows, resolver)
-    for _, event, state, _, _ in rows:
-        if state == "unchanged" and event.pk in with_new_claims:
-            state = "updated"
-        setattr(result, state, getattr(result, state) + 1)
-    mark(
-        events=[
-            event.pk for _, event, state, _, _ in rows if state != "unchanged" or event.pk in with_new_claims
-        ]
-    )
+    return writer.result
 
 
 def _values(event: Event) -> tuple:
     return tuple(getattr(event, name) for name in UPDATABLE)
-
-
-def _roles(row: EventRow, resolver: _Resolver) -> dict[int, str]:
-    roles: dict[int, str] = {}
-    for ref, role in row.actors:
-        roles.setdefault(resolver.actors[_key(ref.name)].pk, role)  # one role per actor: the first listed
-    return roles
 
 
 def _current_roles(event: Event) -> dict[int, str]:
@@ -359,71 +374,73 @@ def _existing_events(batch: list[EventRow]) -> dict[tuple[str, object], Event]:
     return found
 
 
-def _write_roles_and_tags(rows: list, replace: list[int]) -> None:
+def _row_of(event: Event) -> tuple:
+    return tuple(getattr(event, name) for name in EVENT_COLUMNS)
+
+
+def _insert_with_history(model, columns: list[str], rows: list[tuple]) -> list[int]:
+    """INSERT the rows and one "+" history row each; returns the new ids."""
+    ids = insert_rows(model, columns, rows)
+    records = [dict(zip(columns, row, strict=True), id=pk) for row, pk in zip(rows, ids, strict=True)]
+    history_rows(model, records, change="+", reason="import")
+    return ids
+
+
+def _write_roles_and_tags(written: list, replace: list[int]) -> None:
     """Roles and tags of the written events; an updated event's are replaced."""
     if replace:
         EventActor.objects.filter(event_id__in=replace).delete()
         Event.tags.through.objects.filter(event_id__in=replace).delete()
     roles = [
-        EventActor(event=event, actor_id=actor_id, role=role)
-        for _, event, _, wanted, _ in rows
-        for actor_id, role in wanted.items()
+        (event.pk, actor_id, role) for _, event, _, wanted, _ in written for actor_id, role in wanted.items()
     ]
-    if roles:
-        bulk_create_with_history(roles, EventActor, batch_size=BATCH_SIZE)
-    through = Event.tags.through
-    through.objects.bulk_create(
-        [through(event=event, tag_id=pk) for _, event, _, _, tags in rows for pk in tags],
-        batch_size=BATCH_SIZE,
+    _insert_with_history(EventActor, ["event_id", "actor_id", "role"], roles)
+    # Tag links carry no history of their own here (bulk imports record the event's row, not its m2m).
+    insert_rows(
+        Event.tags.through,
+        ["event_id", "tag_id"],
+        [(e.pk, pk) for _, e, _, _, tags in written for pk in tags],
     )
 
 
-def _write_claims(rows: list, resolver: _Resolver) -> set[int]:
+REPORT_COLUMNS = ["source_id", "title", "url", "author", "published_on", "notes", "import_key", "created_at",
+                  "updated_at"]  # fmt: skip
+CLAIM_COLUMNS = ["event_id", "report_id", "claimant_id", "speaker_id", "stance", "subject", "quote",
+                 "claimed_fatalities_low", "claimed_fatalities_high", "claimed_on", "notes", "created_at",
+                 "updated_at"]  # fmt: skip
+
+
+def _title(text: str) -> str:
+    return text if len(text) <= 500 else text[:499] + "…"
+
+
+def _write_claims(written: list, resolver: _Resolver, now) -> set[int]:
     """Reports (found again by their import key) and claims not yet recorded; returns events that got one."""
-    claim_rows = [(event, c) for row, event, _, _, _ in rows for c in row.claims]
+    claim_rows = [(event, c) for row, event, _, _, _ in written for c in row.claims]
     if not claim_rows:
         return set()
     keys = list({c.report_key for _, c in claim_rows})
-    reports = {r.import_key: r for r in Report.objects.filter(import_key__in=keys)}
+    reports = dict(Report.objects.filter(import_key__in=keys).values_list("import_key", "pk"))
     new_reports = {}
     for _, c in claim_rows:
-        if c.report_key not in reports:
-            new_reports.setdefault(
-                c.report_key,
-                Report(
-                    source=resolver.sources[_key(c.source)],
-                    title=c.report_title,
-                    published_on=c.published_on,
-                    import_key=c.report_key,
-                ),
-            )
-    _create(list(new_reports.values()), Report)
-    reports.update(new_reports)
+        if c.report_key not in reports and c.report_key not in new_reports:
+            new_reports[c.report_key] = (resolver.sources[fold(c.source)], _title(c.report_title), "", "",
+                                         c.published_on, "", c.report_key, now, now)  # fmt: skip
+    ids = _insert_with_history(Report, REPORT_COLUMNS, list(new_reports.values()))
+    reports.update(zip(new_reports, ids, strict=True))
     recorded = set(
-        Claim.objects.filter(report__import_key__in=keys).values_list(
+        Claim.objects.filter(report_id__in=list(reports.values())).values_list(
             "event_id", "report_id", "claimant_id", "stance", "subject"
         )
     )
     claims = []
     for event, c in claim_rows:
-        report = reports[c.report_key]
-        claimant = resolver.actors[_key(c.claimant.name)] if c.claimant else None
-        signature = (event.pk, report.pk, claimant.pk if claimant else None, c.stance, c.subject)
+        claimant = resolver.actors[fold(c.claimant.name)] if c.claimant else None
+        signature = (event.pk, reports[c.report_key], claimant, c.stance, c.subject)
         if signature in recorded:
             continue
         recorded.add(signature)
-        claims.append(
-            Claim(
-                event=event,
-                report=report,
-                claimant=claimant,
-                stance=c.stance,
-                subject=c.subject,
-                quote=c.quote,
-                claimed_fatalities_low=c.claimed_fatalities_low,
-                claimed_fatalities_high=c.claimed_fatalities_high,
-                claimed_on=c.published_on,
-            )
-        )
-    _create(claims, Claim)
-    return {claim.event_id for claim in claims}
+        claims.append((event.pk, reports[c.report_key], claimant, None, c.stance, c.subject, c.quote,
+                       c.claimed_fatalities_low, c.claimed_fatalities_high, c.published_on, "", now, now))  # fmt: skip
+    _insert_with_history(Claim, CLAIM_COLUMNS, claims)
+    return {claim[0] for claim in claims}

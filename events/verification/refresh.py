@@ -23,6 +23,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from actors.models import Actor
+from core.bulk_sql import update_rows
 from core.deferred import is_deferring, register_flusher
 from sources.models import Report, ReportDerivation
 
@@ -141,17 +143,88 @@ def events_rederive(event_ids: Iterable[int]) -> int:
     return count
 
 
-def _load_claims(event_ids: list[int]) -> dict[int, list[Claim]]:
-    claims: dict[int, list[Claim]] = {pk: [] for pk in event_ids}
-    for claim in (
-        Claim.objects.filter(event_id__in=event_ids)
-        .select_related(
-            "claimant__affiliation", "speaker__affiliation", "report__source__operated_by__affiliation"
-        )
-        .order_by("claimed_on", "id")
-    ):
-        claims[claim.event_id].append(claim)
+@dataclass(slots=True)
+class _Actor:
+    pk: int
+    name: str
+    affiliation_id: int | None
+    affiliation: "_Actor | None" = None
+
+
+@dataclass(slots=True)
+class _Source:
+    name: str
+    operated_by: _Actor | None
+
+
+@dataclass(slots=True)
+class _Report:
+    source_id: int
+    published_on: object
+    source: _Source
+
+
+@dataclass(slots=True)
+class _Claim:
+    """What the rules read of a claim (see events.claimants), built from plain values: no model instances."""
+
+    stance: str
+    report_id: int
+    claimed_on: object
+    claimant: _Actor | None
+    speaker: _Actor | None
+    report: _Report
+
+
+CLAIM_VALUES = (
+    "event_id", "stance", "report_id", "claimed_on", "report__published_on", "report__source_id",
+    "report__source__name", "report__source__operated_by_id", "claimant_id", "speaker_id",
+)  # fmt: skip
+
+
+def _load_claims(event_ids: list[int]) -> dict[int, list[_Claim]]:
+    """Each event's claims in time order, with their voices and those voices' affiliation chains."""
+    rows = list(
+        Claim.objects.filter(event_id__in=event_ids).order_by("claimed_on", "id").values_list(*CLAIM_VALUES)
+    )
+    actors = _load_actors({pk for row in rows for pk in (row[7], row[8], row[9]) if pk is not None})
+    sources: dict[int, _Source] = {}
+    claims: dict[int, list[_Claim]] = {pk: [] for pk in event_ids}
+    for (
+        event_id,
+        stance,
+        report_id,
+        claimed_on,
+        published_on,
+        source_id,
+        source_name,
+        operator,
+        claimant,
+        speaker,
+    ) in rows:
+        source = sources.get(source_id)
+        if source is None:
+            source = sources[source_id] = _Source(source_name, actors.get(operator))
+        claims[event_id].append(
+            _Claim(stance, report_id, claimed_on, actors.get(claimant), actors.get(speaker),
+                   _Report(source_id, published_on, source))
+        )  # fmt: skip
     return claims
+
+
+def _load_actors(ids: set[int]) -> dict[int, _Actor]:
+    """The actors and everyone up their affiliation chains: one query per level of the chain."""
+    actors: dict[int, _Actor] = {}
+    wanted = set(ids)
+    while wanted:
+        for pk, name, affiliation in Actor.objects.filter(pk__in=wanted).values_list(
+            "pk", "name", "affiliation_id"
+        ):
+            actors[pk] = _Actor(pk, name, affiliation)
+        wanted = {a.affiliation_id for a in actors.values() if a.affiliation_id is not None} - actors.keys()
+    for actor in actors.values():
+        actor.affiliation = actors.get(actor.affiliation_id)
+    return actors
 
 
 def _rederive_batch(event_ids: list[int]) -> int:
@@ -186,9 +259,12 @@ def _rederive_batch(event_ids: list[int]) -> int:
         if _store(event, result):
             event.updated_at = now  # sync clients see a status change as a change
             changed.append(event)
-    if changed:
-        Event.all_objects.bulk_update(changed, [*DERIVED_FIELDS, "updated_at"])
+    update_rows(Event, [*DERIVED_FIELDS, "updated_at"], [(*_derived(e), e.updated_at, e.pk) for e in changed])
     return len(changed)
+
+
+def _derived(event: Event) -> tuple:
+    return (event.verification, event.verification_reason, event.independent_reports)
 
 
 def _store(event: Event, result: VerificationResult) -> bool:
