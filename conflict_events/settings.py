@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "actors",
     "sources",
     "events",
+    "ingest",
 ]
 
 MIDDLEWARE = [

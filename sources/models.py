@@ -25,6 +25,7 @@ class SourceScale(models.TextChoices):
     REGIONAL = "regional", "Regional"
     INTERNATIONAL = "international", "International"
     NEW_MEDIA = "new_media", "New media"
+    OTHER = "other", "Other or not stated"
 
 
 class Source(models.Model):
