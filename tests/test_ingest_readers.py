@@ -12,12 +12,12 @@ import pytest
 
 from events.models import Event
 from events.services.bulk import ActorRef, ClaimRow, CountryRef, EventRow, events_bulk_write
-from ingest.countries import country_name_for_export, country_ref, iso_numeric
 from ingest.readers import FileRefused, Refusal
 from ingest.readers.acled import COLUMNS as ACLED_COLUMNS_SET
 from ingest.readers.acled import _claim, acled_row, read_acled
 from ingest.readers.dates import full_year, parse_date
 from ingest.readers.ucdp import read_ucdp, ucdp_row
+from locations.countries import country_name_for_export, country_ref, iso_numeric
 
 # --- building files --------------------------------------------------------------------------------------
 

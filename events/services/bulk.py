@@ -26,6 +26,7 @@ from actors.models import Actor, ActorAlias
 from core.bulk_sql import history_rows, insert_rows, update_rows
 from core.deferred import deferred
 from core.integrity import integrity_errors_as_validation, validate_for_write
+from locations.countries import CountryRef
 from locations.models import Location, LocationAlias
 from locations.tree import location_path
 from sources.models import Report, Source
@@ -43,13 +44,6 @@ UPDATABLE = [
     "geo_precision", "latitude", "longitude", "fatalities_low", "fatalities_best", "fatalities_high",
     "civilian_targeting", "summary", "notes", "acled_event_id", "ucdp_ged_id",
 ]  # fmt: skip
-
-
-@dataclass(frozen=True)
-class CountryRef:
-    name: str
-    iso2: str | None = None
-    iso3: str | None = None
 
 
 @dataclass(frozen=True)

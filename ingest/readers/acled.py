@@ -47,7 +47,7 @@ from actors.models import Actor
 from events.models import SubEventType
 from events.precision import date_precision_from_acled, geo_precision_from_acled
 from events.services.bulk import ActorRef, ClaimRow, CountryRef, EventRow
-from ingest.countries import country_ref
+from locations.countries import country_ref
 from sources.models import SourceScale
 
 from . import Reading, Refusal

@@ -20,7 +20,7 @@ Row rules (a row that breaks one is refused with its line, the column and the re
   (UCDP does not say which kind of non-state group); one-sided — side A state forces when named
   "Government of …", else a rebel group, side B civilians.
 - places: (adm_1 without a trailing " province", adm_2 without a trailing " district", "", and the
-  where_coordinates name when where_prec is 1 or 2); country by name (`ingest.countries`); latitude and
+  where_coordinates name when where_prec is 1 or 2); country by name (`locations.countries`); latitude and
   longitude both or neither, in range.
 - sources: one asserting claim per source_office (";"-separated). Its report is titled with the matching
   headline (source_headline split the same way, when the counts agree; else the first headline; else
@@ -35,7 +35,7 @@ from datetime import date
 
 from events.precision import date_precision_from_ucdp, geo_precision_from_ucdp
 from events.services.bulk import ActorRef, ClaimRow, CountryRef, EventRow
-from ingest.countries import country_ref
+from locations.countries import country_ref
 from sources.models import SourceScale
 
 from . import Reading, Refusal

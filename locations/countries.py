@@ -20,11 +20,20 @@ and no numeric code. An unknown country raises `ValueError` with the reason.
 """
 
 import unicodedata
+from dataclasses import dataclass
 from functools import lru_cache
 
 import pycountry
 
-from events.services.bulk import CountryRef
+
+@dataclass(frozen=True)
+class CountryRef:
+    """A country as an importer names it: the name it uses, and its ISO 3166-1 codes when known."""
+
+    name: str
+    iso2: str | None = None
+    iso3: str | None = None
+
 
 # Names the datasets use that pycountry does not resolve exactly (normalised on load).
 OVERRIDES = {
