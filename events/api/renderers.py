@@ -13,6 +13,18 @@ class CSVRenderer(BaseRenderer):
         raise NotImplementedError("event CSV is streamed by the view")
 
 
+class AcledCSVRenderer(CSVRenderer):
+    """ACLED's column layout (`?format=acled`), for tools written against ACLED exports."""
+
+    format = "acled"
+
+
+class UcdpCSVRenderer(CSVRenderer):
+    """UCDP GED's column layout (`?format=ucdp`)."""
+
+    format = "ucdp"
+
+
 class GeoJSONRenderer(BaseRenderer):
     media_type = "application/geo+json"
     format = "geojson"

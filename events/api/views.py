@@ -26,7 +26,7 @@ from events.services import (
     event_set_verdict,
 )
 
-from .renderers import CSVRenderer, GeoJSONRenderer
+from .renderers import AcledCSVRenderer, CSVRenderer, GeoJSONRenderer, UcdpCSVRenderer
 from .serializers import (
     ClaimSerializer,
     ClaimWriteSerializer,
@@ -52,8 +52,9 @@ class CanSetVerdicts(BasePermission):
 FORMAT_PARAMETER = OpenApiParameter(
     "format",
     str,
-    enum=["json", "csv", "geojson"],
-    description="json (default, paged), or csv / geojson: every matching event, streamed, without paging.",
+    enum=["json", *EXPORTS],
+    description="json (default, paged), or csv / geojson / acled / ucdp (CSV in ACLED's or UCDP GED's column "
+    "layout): every matching event, streamed, without paging.",
 )
 
 
@@ -98,7 +99,7 @@ class EventViewSet(ResourceViewSet):
         renderers = [JSONRenderer(), BrowsableAPIRenderer()]
         # The schema documents exports through the `format` parameter: a streamed file has no JSON schema.
         if getattr(self, "action", None) == "list" and not getattr(self, "swagger_fake_view", False):
-            renderers += [CSVRenderer(), GeoJSONRenderer()]
+            renderers += [CSVRenderer(), GeoJSONRenderer(), AcledCSVRenderer(), UcdpCSVRenderer()]
         return renderers
 
     def paginate_queryset(self, queryset):

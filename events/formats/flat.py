@@ -102,18 +102,23 @@ def flat_row(record: dict) -> dict:
     return row
 
 
-def stream_csv(queryset) -> Iterator[str]:
+def csv_stream(chunks: Iterator[list[dict]], columns: list[str], row) -> Iterator[str]:
+    """CSV text, one piece per chunk of records, each record rendered by `row` into `columns`."""
     buffer = io.StringIO()
     # None (unknown) is written as an empty cell, never as 0.
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
-    for records in event_records(queryset):
-        writer.writerows(flat_row(record) for record in records)
+    for records in chunks:
+        writer.writerows(row(record) for record in records)
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
     if buffer.tell():
         yield buffer.getvalue()
+
+
+def stream_csv(queryset) -> Iterator[str]:
+    return csv_stream(event_records(queryset), COLUMNS, flat_row)
 
 
 def event_feature(properties: dict) -> dict:

@@ -248,14 +248,17 @@ class EventsBulkWriter:
         """Forget names created in a batch the caller rolled back."""
         self.resolver = _Resolver()
 
-    def write(self, batch: list[EventRow]) -> None:
-        resolver = self.resolver
+    def check(self, batch: list[EventRow]) -> list[tuple[int, dict[str, list[str]]]]:
+        """The rows the model's rules refuse, with their reasons; writes nothing."""
+        return self._validated(batch)[1]
+
+    def _validated(self, batch: list[EventRow]) -> tuple[list, list]:
         existing = _existing_events(batch)
         events, refused = [], []
         for row in batch:
             key = next((k for k in EXTERNAL_KEYS if row.fields.get(k) is not None), None)
             found = existing.get((key, row.fields[key])) if key else None
-            sub_type = resolver.sub_types.get(row.sub_event_type)
+            sub_type = self.resolver.sub_types.get(row.sub_event_type)
             if sub_type is None:
                 refused.append(
                     (row.line, {"sub_event_type": [f"Unknown sub-event type {row.sub_event_type!r}."]})
@@ -268,11 +271,17 @@ class EventsBulkWriter:
             event.sub_event_type, event.event_type = sub_type, sub_type.event_type
             event.latitude, event.longitude = row.latitude, row.longitude
             try:
-                validate_for_write(event, exclude={"location"})  # the place is resolved below
+                validate_for_write(event, exclude={"location"})  # the place is resolved when written
             except ValidationError as exc:
                 refused.append((row.line, exc.message_dict))
                 continue
             events.append((row, event, found, before))
+        return events, refused
+
+    def write(self, batch: list[EventRow]) -> None:
+        """Write the batch, or raise RowsRefused (every refused line) having written nothing of it."""
+        resolver = self.resolver
+        events, refused = self._validated(batch)
         if refused:
             raise RowsRefused(refused)
 

@@ -1,0 +1,145 @@
+"""The one loader behind `import_acled`, `import_ucdp`, `sync_acled` and the admin upload.
+
+It reads rows from a reader (`ingest.readers`) and writes them through the bulk path
+(`events.services.bulk`) in one transaction:
+
+- all or nothing by default: a file with any refused row changes nothing, and the report lists every
+  refused row (line, column, reason); a file the reader refuses as a whole changes nothing either;
+- with `keep_valid`, the valid rows are written and the refused ones are reported (and, by the commands,
+  written with their reasons to a CSV beside the input);
+- re-importing updates in place by external id and counts created, updated and unchanged events.
+
+Derived state (verification) is re-derived once, in sets, before the transaction commits.
+"""
+
+import csv
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from core.deferred import deferred
+from core.integrity import integrity_errors_as_validation
+from events.services.bulk import BATCH_SIZE, EventRow, EventsBulkWriter, RowsRefused
+
+from .readers import Reading, Refusal
+
+
+@dataclass
+class ImportReport:
+    format: str
+    ignored_columns: list[str]
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    refused: list[Refusal] = field(default_factory=list)
+    written: bool = False
+    seconds: float = 0.0
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds else 0.0
+
+
+class _RollBack(Exception):
+    """Leave the transaction without writing: some row was refused and the import is all or nothing."""
+
+
+def _model_refusals(exc: RowsRefused) -> list[Refusal]:
+    return [
+        Refusal(line, column if column != "__all__" else "", "; ".join(messages))
+        for line, errors in exc.refused
+        for column, messages in errors.items()
+    ]
+
+
+def import_reading(
+    reading: Reading,
+    *,
+    keep_valid: bool = False,
+    batch_size: int = BATCH_SIZE,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Write a reader's rows; see the module docstring for what is written when rows are refused."""
+    report = ImportReport(format=reading.format, ignored_columns=list(reading.ignored_columns))
+    writer = EventsBulkWriter()
+    started = time.monotonic()
+    try:
+        with integrity_errors_as_validation(), transaction.atomic(), deferred():
+            batch: list[EventRow] = []
+            for item in reading.rows:
+                report.rows += 1
+                if isinstance(item, Refusal):
+                    report.refused.append(item)
+                    continue
+                batch.append(item)
+                if len(batch) >= batch_size:
+                    _write(writer, batch, report, keep_valid)
+                    batch = []
+                    if progress is not None:
+                        progress(report.rows)
+            _write(writer, batch, report, keep_valid)
+            if progress is not None:
+                progress(report.rows)
+            if report.refused and not keep_valid:
+                raise _RollBack
+            report.written = True
+    except _RollBack:
+        report.written = False
+    report.created, report.updated, report.unchanged = (
+        (
+            writer.result.created,
+            writer.result.updated,
+            writer.result.unchanged,
+        )
+        if report.written
+        else (0, 0, 0)
+    )
+    report.refused.sort(key=lambda r: r.line)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _write(writer: EventsBulkWriter, batch: list[EventRow], report: ImportReport, keep_valid: bool) -> None:
+    if not batch:
+        return
+    if report.refused and not keep_valid:
+        # Nothing will be written: only find the rows the model's rules refuse, to report them all.
+        report.refused.extend(_model_refusals(RowsRefused(writer.check(batch))))
+        return
+    try:
+        writer.write(batch)
+    except RowsRefused as exc:
+        refused = _model_refusals(exc)
+        report.refused.extend(refused)
+        if keep_valid:
+            lines = {r.line for r in refused}
+            writer.write([row for row in batch if row.line not in lines])
+
+
+def write_refused_csv(refused: Iterable[Refusal], path: Path) -> int:
+    """The refused rows with their line, column and reason, and the row as read when the reader kept it."""
+    refused = list(refused)
+    columns = list(dict.fromkeys(name for r in refused for name in r.raw))
+    with path.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(["line", "column", "reason", *columns])
+        for r in refused:
+            writer.writerow([r.line, r.column, r.reason, *(r.raw.get(name, "") for name in columns)])
+    return len(refused)
+
+
+def refused_path_for(source: str) -> Path:
+    """Where `--keep-valid` writes the refused rows: beside the input (the working directory for stdin)."""
+    if source == "-":
+        return Path("refused-rows.csv")
+    path = Path(source)
+    return path.with_name(f"{path.stem}.refused.csv")
+
+
+def describe(error: ValidationError) -> str:
+    return "; ".join(error.messages)
