@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install serve test check lint bench clean
+.PHONY: install serve test check lint bench bench-import clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,9 @@ check: install lint
 
 bench: install
 	$(BIN)/python bench/run.py
+
+bench-import: install
+	$(BIN)/python bench/import_export.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles

@@ -25,10 +25,17 @@ def _params(fields: list[models.Field], rows: Sequence[Sequence]) -> list:
     adapters = [_adapter(f) for f in fields]
     if not any(adapters):
         return [value for row in rows for value in row]
+    adapted: dict = {}  # a bulk write stamps one time on every row: adapt each value once
     params = []
     for row in rows:
         for value, adapt in zip(row, adapters, strict=True):
-            params.append(adapt(value) if adapt is not None and value is not None else value)
+            if adapt is None or value is None:
+                params.append(value)
+            else:
+                found = adapted.get(value)
+                if found is None:
+                    found = adapted[value] = adapt(value)
+                params.append(found)
     return params
 
 

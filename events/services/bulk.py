@@ -15,12 +15,12 @@ whether it comes first or millionth.
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import islice
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history
 
 from actors.models import Actor, ActorAlias
 from core.bulk_sql import history_rows, insert_rows, update_rows
@@ -102,6 +102,7 @@ class RowsRefused(ValidationError):
         )
 
 
+@lru_cache(maxsize=200_000)
 def fold(name: str) -> str:
     """A name as compared: accents dropped, case folded, spaces collapsed ("Taleban" ≠ "Taliban", but
     "Kunduz" = "KUNDŪZ")."""
@@ -228,13 +229,25 @@ def _place_name(row: EventRow, depth: int) -> str:
 
 def _create(objs: list, model) -> list:
     """Validate and create new rows with their history rows: two INSERTs, whatever the count."""
+    if not objs:
+        return []
+    now = timezone.now()
     for obj in objs:
         try:
             validate_for_write(obj)
         except ValidationError as exc:
             label = f"{model._meta.verbose_name} {getattr(obj, 'name', obj)!r}"
             raise ValidationError({f"{label}: {k}": v for k, v in exc.message_dict.items()}) from exc
-    return bulk_create_with_history(objs, model) if objs else []
+        for name in ("created_at", "updated_at"):
+            if hasattr(obj, name):
+                setattr(obj, name, now)
+    columns = [f.attname for f in model._meta.concrete_fields if not f.primary_key]
+    for obj, pk in zip(
+        objs, insert_rows(model, columns, [[getattr(o, c) for c in columns] for o in objs]), strict=True
+    ):
+        obj.pk = pk
+    history_rows(model, [vars(o) for o in objs], change="+", reason="import")
+    return objs
 
 
 class EventsBulkWriter:
@@ -303,7 +316,7 @@ class EventsBulkWriter:
             tags = {resolver.tags[fold(t)] for t in row.tags}
             if found is None:
                 state = "created"
-            elif before != _values(event) or roles != _current_roles(found) or tags != _current_tags(found):
+            elif before != _values(event) or roles != found.current_roles or tags != found.current_tags:
                 state = "updated"
             else:
                 state = "unchanged"
@@ -357,23 +370,26 @@ def _values(event: Event) -> tuple:
     return tuple(getattr(event, name) for name in UPDATABLE)
 
 
-def _current_roles(event: Event) -> dict[int, str]:
-    return {ea.actor_id: ea.role for ea in event.event_actors.all()}
-
-
-def _current_tags(event: Event) -> set[int]:
-    return {t.pk for t in event.tags.all()}
-
-
 def _existing_events(batch: list[EventRow]) -> dict[tuple[str, object], Event]:
+    """The batch's events already here, by external id, each with `current_roles` and `current_tags`."""
     found = {}
     for key in EXTERNAL_KEYS:
         values = [row.fields[key] for row in batch if row.fields.get(key) is not None]
         if values:
-            for event in Event.all_objects.filter(**{f"{key}__in": values}).prefetch_related(
-                "event_actors", "tags"
-            ):
+            for event in Event.all_objects.filter(**{f"{key}__in": values}):
                 found[(key, getattr(event, key))] = event
+    if found:
+        by_id = {event.pk: event for event in found.values()}
+        for event in by_id.values():
+            event.current_roles, event.current_tags = {}, set()
+        for event_id, actor_id, role in EventActor.objects.filter(event_id__in=by_id).values_list(
+            "event_id", "actor_id", "role"
+        ):
+            by_id[event_id].current_roles[actor_id] = role
+        for event_id, tag_id in Event.tags.through.objects.filter(event_id__in=by_id).values_list(
+            "event_id", "tag_id"
+        ):
+            by_id[event_id].current_tags.add(tag_id)
     return found
 
 

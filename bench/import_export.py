@@ -1,0 +1,131 @@
+"""Benchmark the ACLED importer and the exports on a generated ACLED-layout file.
+
+Usage:  make bench-import                       (100,000 rows on a fresh SQLite file)
+        BENCH_ROWS=1000000 make bench-import    (a million)
+        DATABASE_URL=postgres://... make bench-import   (a throwaway PostgreSQL database it may fill)
+
+The file is generated at run time (never committed), deterministic for a given size: skewed countries,
+Zipf-distributed actors, thousands of places, dates 1997-2025, long-tailed fatalities with ACLED's zeros,
+one to three sources per event. It prints one table: rows/s of reading alone (the floor of any import),
+of the import (a new database), of a re-import of the same file (everything unchanged), of each export,
+and the peak memory of the process.
+"""
+
+import csv
+import datetime
+import os
+import random
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+if "DATABASE_URL" not in os.environ:
+    os.environ["DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp(prefix='bench-import-')}/bench.sqlite3"
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "conflict_events.settings")
+# Production settings: with DEBUG on, Django formats and keeps every statement it runs.
+os.environ.update(
+    DEBUG="false", SECRET_KEY=os.environ.get("SECRET_KEY", "bench-" + "x" * 50), ALLOWED_HOSTS="localhost"
+)
+
+import django
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+
+from events.formats import EXPORTS  # noqa: E402
+from events.models import Event  # noqa: E402
+from ingest.loader import import_reading  # noqa: E402
+from ingest.readers.acled import read_acled  # noqa: E402
+
+ROWS = int(os.environ.get("BENCH_ROWS", "100000"))
+COLUMNS = [
+    "event_id_cnty", "event_date", "year", "time_precision", "disorder_type", "event_type", "sub_event_type",
+    "actor1", "assoc_actor_1", "inter1", "actor2", "assoc_actor_2", "inter2", "interaction",
+    "civilian_targeting", "iso", "region", "country", "admin1", "admin2", "admin3", "location", "latitude",
+    "longitude", "geo_precision", "source", "source_scale", "notes", "fatalities", "tags", "timestamp",
+]  # fmt: skip
+COUNTRIES = [("Afghanistan", 4, "AFG"), ("Nigeria", 566, "NGA"), ("Syria", 760, "SYR"), ("Yemen", 887, "YEM"),
+             ("Democratic Republic of Congo", 180, "COD"), ("Myanmar", 104, "MMR"), ("Mexico", 484, "MEX"),
+             ("Ukraine", 804, "UKR"), ("India", 356, "IND"), ("Brazil", 76, "BRA"), ("Sudan", 729, "SDN"),
+             ("Somalia", 706, "SOM")]  # fmt: skip
+TYPES = [("Battles", "Armed clash", "Political violence"),
+         ("Explosions/Remote violence", "Shelling/artillery/missile attack", "Political violence"),
+         ("Explosions/Remote violence", "Air/drone strike", "Political violence"),
+         ("Violence against civilians", "Attack", "Political violence"),
+         ("Protests", "Peaceful protest", "Demonstrations"), ("Riots", "Mob violence", "Political violence"),
+         ("Strategic developments", "Arrests", "Strategic developments")]  # fmt: skip
+OUTLETS = [f"Outlet {i}" for i in range(400)]
+SCALES = ["National", "Subnational", "International", "New media", "Regional", "Local partner-National"]
+
+
+def generate(path: Path, rows: int) -> None:
+    rng = random.Random(rows)
+    weights = [1 / (rank + 1) for rank in range(len(COUNTRIES))]
+    actor_weights = [1 / (rank + 1) ** 1.1 for rank in range(3000)]
+    with path.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(COLUMNS)
+        for n in range(rows):
+            name, iso, iso3 = rng.choices(COUNTRIES, weights)[0]
+            event_type, sub_type, disorder = rng.choice(TYPES)
+            a1, a2 = rng.choices(range(3000), actor_weights, k=2)
+            admin1 = rng.randrange(30)
+            admin2 = admin1 * 20 + rng.randrange(20)
+            day = 729_000 + rng.randrange(10_500)  # 1997-01 to 2025-09 in proleptic ordinals
+            date = datetime.date.fromordinal(day)
+            fatalities = 0 if rng.random() < 0.55 else int(rng.paretovariate(1.2))
+            sources = rng.sample(OUTLETS, rng.choice([1, 1, 2, 3]))
+            writer.writerow([
+                f"{iso3}{n}", date.isoformat(), date.year, rng.choice([1, 1, 1, 2, 3]), disorder, event_type,
+                sub_type, f"Armed group {a1}", "", 2, f"Armed group {a2}" if a2 != a1 else "", "",
+                2 if a2 != a1 else 0, 22 if a2 != a1 else 20, "", iso, "", name, f"{name} province {admin1}",
+                f"{name} district {admin2}", "", f"{name} town {admin2 * 7 + rng.randrange(7)}",
+                round(rng.uniform(-40, 60), 4), round(rng.uniform(-90, 120), 4), rng.choice([1, 1, 2, 3]),
+                "; ".join(sources), rng.choice(SCALES),
+                f"On {date:%d %B %Y}, armed group {a1} clashed with armed group {a2} near town {admin2}. "
+                + "Details follow. " * rng.randrange(1, 8), fatalities, "", 1_700_000_000 + n,
+            ])  # fmt: skip
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    call_command("migrate", verbosity=0)
+    workdir = Path(tempfile.mkdtemp(prefix="bench-import-file-"))
+    path = workdir / "acled.csv"
+    started = time.monotonic()
+    generate(path, ROWS)
+    print(
+        f"generated {ROWS:,} rows ({path.stat().st_size / 1e6:.0f} MB) in {time.monotonic() - started:.0f} s"
+    )
+
+    results = []
+    started = time.monotonic()
+    read = sum(1 for _ in read_acled(path).rows)
+    results.append(("read the file (no writes)", read, time.monotonic() - started))
+    for label in ("import into an empty database", "re-import (all unchanged)"):
+        report = import_reading(read_acled(path))
+        assert not report.refused, report.refused[:3]
+        results.append((f"{label}: {report.created:,} created, {report.unchanged:,} unchanged", report.rows,
+                        report.seconds))  # fmt: skip
+    events = Event.objects.order_by("-date_start", "-id")
+    for name in ("acled", "csv", "geojson"):
+        started = time.monotonic()
+        size = sum(len(piece) for piece in EXPORTS[name].stream(events))
+        results.append((f"export {name} ({size / 1e6:.0f} MB)", ROWS, time.monotonic() - started))
+
+    print(f"\nDatabase: {django.db.connection.vendor}; rows: {ROWS:,}; peak RSS {peak_rss_mb():,.0f} MB\n")
+    print(f"| {'step':<62} | {'seconds':>8} | {'rows/s':>9} |")
+    print(f"|{'-' * 64}|{'-' * 10}|{'-' * 11}|")
+    for label, rows, seconds in results:
+        print(f"| {label:<62} | {seconds:>8.1f} | {rows / seconds:>9,.0f} |")
+
+
+if __name__ == "__main__":
+    main()
