@@ -37,17 +37,12 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 
 from events.formats import EXPORTS  # noqa: E402
+from events.formats.acled import ACLED_COLUMNS as COLUMNS  # noqa: E402
 from events.models import Event  # noqa: E402
 from ingest.loader import import_reading  # noqa: E402
 from ingest.readers.acled import read_acled  # noqa: E402
 
 ROWS = int(os.environ.get("BENCH_ROWS", "100000"))
-COLUMNS = [
-    "event_id_cnty", "event_date", "year", "time_precision", "disorder_type", "event_type", "sub_event_type",
-    "actor1", "assoc_actor_1", "inter1", "actor2", "assoc_actor_2", "inter2", "interaction",
-    "civilian_targeting", "iso", "region", "country", "admin1", "admin2", "admin3", "location", "latitude",
-    "longitude", "geo_precision", "source", "source_scale", "notes", "fatalities", "tags", "timestamp",
-]  # fmt: skip
 COUNTRIES = [("Afghanistan", 4, "AFG"), ("Nigeria", 566, "NGA"), ("Syria", 760, "SYR"), ("Yemen", 887, "YEM"),
              ("Democratic Republic of Congo", 180, "COD"), ("Myanmar", 104, "MMR"), ("Mexico", 484, "MEX"),
              ("Ukraine", 804, "UKR"), ("India", 356, "IND"), ("Brazil", 76, "BRA"), ("Sudan", 729, "SDN"),

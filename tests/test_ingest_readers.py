@@ -10,10 +10,11 @@ from datetime import date
 
 import pytest
 
+from events.formats.acled import ACLED_COLUMNS
+from events.formats.ucdp import UCDP_COLUMNS
 from events.models import Event
 from events.services.bulk import ActorRef, ClaimRow, CountryRef, EventRow, events_bulk_write
 from ingest.readers import FileRefused, Refusal
-from ingest.readers.acled import COLUMNS as ACLED_COLUMNS_SET
 from ingest.readers.acled import _claim, acled_row, read_acled
 from ingest.readers.dates import full_year, parse_date
 from ingest.readers.ucdp import read_ucdp, ucdp_row
@@ -21,13 +22,6 @@ from locations.countries import country_name_for_export, country_ref, iso_numeri
 
 # --- building files --------------------------------------------------------------------------------------
 
-ACLED_COLUMNS = [
-    "event_id_cnty", "event_date", "year", "time_precision", "disorder_type", "event_type", "sub_event_type",
-    "actor1", "assoc_actor_1", "inter1", "actor2", "assoc_actor_2", "inter2", "interaction",
-    "civilian_targeting", "iso", "region", "country", "admin1", "admin2", "admin3", "location", "latitude",
-    "longitude", "geo_precision", "source", "source_scale", "notes", "fatalities", "tags", "timestamp",
-]  # fmt: skip
-assert set(ACLED_COLUMNS) == ACLED_COLUMNS_SET
 
 ACLED_BASE = [
     {
@@ -66,17 +60,6 @@ ACLED_BASE = [
         "notes": "Around 7 May 2022, ADF killed 3 civilians in Mamove.", "fatalities": "3",
         "tags": "women targeted: girls; local administrators", "timestamp": "1652000002",
     },
-]  # fmt: skip
-
-UCDP_COLUMNS = [
-    "id", "relid", "year", "active_year", "code_status", "type_of_violence", "conflict_dset_id",
-    "conflict_new_id", "conflict_name", "dyad_dset_id", "dyad_new_id", "dyad_name", "side_a_dset_id",
-    "side_a_new_id", "side_a", "side_b_dset_id", "side_b_new_id", "side_b", "number_of_sources",
-    "source_article", "source_office", "source_date", "source_headline", "source_original", "where_prec",
-    "where_coordinates", "where_description", "adm_1", "adm_2", "latitude", "longitude", "geom_wkt",
-    "priogrid_gid", "country", "country_id", "region", "event_clarity", "date_prec", "date_start",
-    "date_end", "deaths_a", "deaths_b", "deaths_civilians", "deaths_unknown", "best", "high", "low",
-    "gwnoa", "gwnob",
 ]  # fmt: skip
 
 

@@ -44,6 +44,7 @@ Row rules (a row that breaks one is refused with its line, the column and the re
 from collections.abc import Mapping
 
 from actors.models import Actor
+from events.formats.acled import ACLED_COLUMNS
 from events.models import SubEventType
 from events.precision import date_precision_from_acled, geo_precision_from_acled
 from events.services.bulk import ActorRef, ClaimRow, CountryRef, EventRow
@@ -54,13 +55,7 @@ from . import Reading, Refusal
 from .dates import parse_date
 from .files import Layout, Memo, RowRefused, as_text, coordinates, open_table, split_list, whole_number
 
-COLUMNS = frozenset((
-    "event_id_cnty", "event_date", "year", "time_precision", "disorder_type", "event_type",
-    "sub_event_type", "actor1", "assoc_actor_1", "inter1", "actor2", "assoc_actor_2", "inter2",
-    "interaction", "civilian_targeting", "iso", "region", "country", "admin1", "admin2", "admin3",
-    "location", "latitude", "longitude", "geo_precision", "source", "source_scale", "notes", "fatalities",
-    "tags", "timestamp",
-))  # fmt: skip
+COLUMNS = frozenset(ACLED_COLUMNS)
 RETIRED_COLUMNS = frozenset({"data_id", "event_id_no_cnty", "gwno", "iso3"})
 PRE_2019_MARKERS = frozenset(
     {"data_id", "event_id_no_cnty", "gwno", "ally_actor_1", "ally_actor_2", "geo_precis"}

@@ -33,6 +33,7 @@ Row rules (a row that breaks one is refused with its line, the column and the re
 from collections.abc import Mapping
 from datetime import date
 
+from events.formats.ucdp import UCDP_COLUMNS
 from events.precision import date_precision_from_ucdp, geo_precision_from_ucdp
 from events.services.bulk import ActorRef, ClaimRow, CountryRef, EventRow
 from locations.countries import country_ref
@@ -42,16 +43,7 @@ from . import Reading, Refusal
 from .dates import parse_date
 from .files import Layout, Memo, RowRefused, as_text, coordinates, open_table, split_list, whole_number
 
-COLUMNS = frozenset((
-    "id", "relid", "year", "active_year", "code_status", "type_of_violence", "conflict_dset_id",
-    "conflict_new_id", "conflict_name", "dyad_dset_id", "dyad_new_id", "dyad_name", "side_a_dset_id",
-    "side_a_new_id", "side_a", "side_b_dset_id", "side_b_new_id", "side_b", "number_of_sources",
-    "source_article", "source_office", "source_date", "source_headline", "source_original", "where_prec",
-    "where_coordinates", "where_description", "adm_1", "adm_2", "latitude", "longitude", "geom_wkt",
-    "priogrid_gid", "country", "country_id", "region", "event_clarity", "date_prec", "date_start",
-    "date_end", "deaths_a", "deaths_b", "deaths_civilians", "deaths_unknown", "best", "high", "low",
-    "gwnoa", "gwnob",
-))  # fmt: skip
+COLUMNS = frozenset(UCDP_COLUMNS)
 ALIASES = {"best_est": "best", "low_est": "low", "high_est": "high"}
 LAYOUT = Layout("UCDP GED", COLUMNS, frozenset(), ALIASES)
 REQUIRED = (
