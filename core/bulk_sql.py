@@ -96,3 +96,28 @@ def history_rows(
         columns,
         [(*(record[name] for name in tracked), now, reason, change, user_id) for record in records],
     )
+
+
+def insert_rows_with_history(
+    model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence], *, reason: str = ""
+) -> list[int]:
+    """INSERT the rows and a "+" history row each, straight from the tuples; returns the new ids."""
+    ids = insert_rows(model, columns, rows)
+    history = model.history.model
+    tracked = [f.attname for f in history.tracked_fields]
+    position = {name: i for i, name in enumerate(columns)}
+    pk_name = model._meta.pk.attname
+    missing = [name for name in tracked if name != pk_name and name not in position]
+    if missing:
+        raise ValueError(f"history of {model.__name__} needs the columns {missing}")
+    picks = [position.get(name) for name in tracked]
+    now = timezone.now()
+    insert_rows(
+        history,
+        [*tracked, "history_date", "history_change_reason", "history_type", "history_user_id"],
+        [
+            (*(pk if i is None else row[i] for i in picks), now, reason, "+", None)
+            for row, pk in zip(rows, ids, strict=True)
+        ],
+    )
+    return ids

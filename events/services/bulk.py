@@ -23,7 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from actors.models import Actor, ActorAlias
-from core.bulk_sql import history_rows, insert_rows, update_rows
+from core.bulk_sql import history_rows, insert_rows, insert_rows_with_history, update_rows
 from core.deferred import deferred
 from core.integrity import integrity_errors_as_validation, validate_for_write
 from locations.countries import CountryRef
@@ -127,6 +127,7 @@ class _Resolver:
         self.countries: dict[str, Location] = {}
         self.places: dict[tuple[int, int, str], Location] = {}
         self._countries_loaded: set[int] = set()
+        self.reached: dict[tuple, Location] = {}  # (country key, place names) → the place they name
 
     # --- countries and places -------------------------------------------------------------------------
 
@@ -164,30 +165,37 @@ class _Resolver:
             self.places.setdefault((parent, level, fold(alias)), Location(pk=pk, level=level, path=path))
 
     def load_places(self, rows: list[EventRow]) -> None:
-        """Level by level, missing places created under their parent (one INSERT per level)."""
+        """Level by level, missing places created under their parent (one INSERT per level); then each row
+        knows its place (`place_of`)."""
         for row in rows:
             self._load_places_of(self.countries[_country_key(row.country)].pk)
+        # Rows name few distinct places: walk each distinct (country, names) once, level by level.
+        chains = {(_country_key(row.country), tuple(_place_name(row, d) for d in range(len(PLACE_LEVELS))))
+                  for row in rows}  # fmt: skip
+        reached = {chain: self.countries[chain[0]] for chain in chains}
         for depth, level in enumerate(PLACE_LEVELS):
             new: dict[tuple[int, int, str], Location] = {}
-            for row in rows:
-                name = _place_name(row, depth)
+            for chain in chains:
+                name = chain[1][depth]
                 if not name:
                     continue
-                parent = self.place_of(row, depth)
+                parent = reached[chain]
                 key = (parent.pk, level, fold(name))
                 if key not in self.places and key not in new:
                     new[key] = Location(name=name, level=level, parent=parent, path=location_path(parent))
             for key, place in zip(new, _create(list(new.values()), Location), strict=True):
                 self.places[key] = place
+            for chain in chains:
+                name = chain[1][depth]
+                if name:
+                    reached[chain] = self.places[(reached[chain].pk, level, fold(name))]
+        self.reached.update(reached)
 
-    def place_of(self, row: EventRow, depth: int = len(PLACE_LEVELS)) -> Location:
-        """The most precise place of the row above `depth` (empty levels are skipped)."""
-        place = self.countries[_country_key(row.country)]
-        for d, level in enumerate(PLACE_LEVELS[:depth]):
-            name = _place_name(row, d)
-            if name:
-                place = self.places[(place.pk, level, fold(name))]
-        return place
+    def place_of(self, row: EventRow) -> Location:
+        """The most precise place of the row (empty levels are skipped), once load_places has run."""
+        return self.reached[
+            (_country_key(row.country), tuple(_place_name(row, d) for d in range(len(PLACE_LEVELS))))
+        ]
 
     # --- actors, sources, tags ------------------------------------------------------------------------
 
@@ -397,14 +405,6 @@ def _row_of(event: Event) -> tuple:
     return tuple(getattr(event, name) for name in EVENT_COLUMNS)
 
 
-def _insert_with_history(model, columns: list[str], rows: list[tuple]) -> list[int]:
-    """INSERT the rows and one "+" history row each; returns the new ids."""
-    ids = insert_rows(model, columns, rows)
-    records = [dict(zip(columns, row, strict=True), id=pk) for row, pk in zip(rows, ids, strict=True)]
-    history_rows(model, records, change="+", reason="import")
-    return ids
-
-
 def _write_roles_and_tags(written: list, replace: list[int]) -> None:
     """Roles and tags of the written events; an updated event's are replaced."""
     if replace:
@@ -413,7 +413,7 @@ def _write_roles_and_tags(written: list, replace: list[int]) -> None:
     roles = [
         (event.pk, actor_id, role) for _, event, _, wanted, _ in written for actor_id, role in wanted.items()
     ]
-    _insert_with_history(EventActor, ["event_id", "actor_id", "role"], roles)
+    insert_rows_with_history(EventActor, ["event_id", "actor_id", "role"], roles, reason="import")
     # Tag links carry no history of their own here (bulk imports record the event's row, not its m2m).
     insert_rows(
         Event.tags.through,
@@ -445,7 +445,7 @@ def _write_claims(written: list, resolver: _Resolver, now) -> set[int]:
         if c.report_key not in reports and c.report_key not in new_reports:
             new_reports[c.report_key] = (resolver.sources[fold(c.source)], _title(c.report_title), "", "",
                                          c.published_on, "", c.report_key, now, now)  # fmt: skip
-    ids = _insert_with_history(Report, REPORT_COLUMNS, list(new_reports.values()))
+    ids = insert_rows_with_history(Report, REPORT_COLUMNS, list(new_reports.values()), reason="import")
     reports.update(zip(new_reports, ids, strict=True))
     recorded = set(
         Claim.objects.filter(report_id__in=list(reports.values())).values_list(
@@ -461,5 +461,5 @@ def _write_claims(written: list, resolver: _Resolver, now) -> set[int]:
         recorded.add(signature)
         claims.append((event.pk, reports[c.report_key], claimant, None, c.stance, c.subject, c.quote,
                        c.claimed_fatalities_low, c.claimed_fatalities_high, c.published_on, "", now, now))  # fmt: skip
-    _insert_with_history(Claim, CLAIM_COLUMNS, claims)
+    insert_rows_with_history(Claim, CLAIM_COLUMNS, claims, reason="import")
     return {claim[0] for claim in claims}
