@@ -45,7 +45,8 @@ def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Sequenc
         return []
     meta, quote = model._meta, connection.ops.quote_name
     fields = [meta.get_field(name) for name in columns]
-    per_statement = max(1, connection.features.max_query_params // len(fields))
+    # PostgreSQL states no limit, but its protocol carries at most 65,535 parameters a statement.
+    per_statement = max(1, (connection.features.max_query_params or 65535) // len(fields))
     one_row = "(" + ",".join(["%s"] * len(fields)) + ")"
     head = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) VALUES "
     tail = f" RETURNING {quote(meta.pk.column)}"
