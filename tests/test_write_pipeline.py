@@ -307,3 +307,33 @@ def test_a_reimport_updates_in_place_and_rederives(clash):
     event.refresh_from_db()
     assert (event.fatalities_best, event.verification) == (40, "corroborated")
     assert event.verification_reason == event_verification(event).reason
+
+
+# --- the database decides uniqueness; its refusal reads like the model's ------------------------------
+
+
+def test_a_duplicate_the_database_refuses_is_a_field_error_not_a_500_or_raw_text(admin_user):
+    """No SELECT per unique field before writing: the database refuses, and the API says what Django's
+    own validation (the admin's) would say, naming the field."""
+    from django.forms.models import modelform_factory
+
+    from actors.models import Actor
+
+    api = APIClient()
+    api.force_authenticate(admin_user)
+    first = f.EventFactory(acled_event_id="AFG100")
+    body = {"date_start": "2022-05-07", "date_end": "2022-05-07", "date_precision": 1,
+            "sub_event_type": "armed-clash", "location": first.location_id, "geo_precision": 4,
+            "summary": "The same ACLED event again", "acled_event_id": "AFG100"}  # fmt: skip
+    response = api.post("/api/v1/events/", body, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"acled_event_id": ["Event with this ACLED event_id_cnty already exists."]}
+    assert Event.objects.filter(acled_event_id="AFG100").count() == 1
+
+    f.ActorFactory(name="Front")
+    response = api.post("/api/v1/actors/", {"name": "FRONT", "kind": "rebel_group"}, format="json")
+    assert response.status_code == 400
+    form = modelform_factory(Actor, fields=["name", "kind"])(data={"name": "FRONT", "kind": "rebel_group"})
+    assert not form.is_valid()
+    assert response.json() == {key: list(messages) for key, messages in form.errors.items()}
+    assert "IntegrityError" not in response.content.decode() and "UNIQUE" not in response.content.decode()

@@ -7,10 +7,13 @@ from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
+from rest_framework.validators import UniqueTogetherValidator, UniqueValidator
 
 from ..deferred import deferred
 from ..integrity import integrity_error_to_validation
 from .conditional import check_if_match
+
+UNIQUENESS_VALIDATORS = (UniqueValidator, UniqueTogetherValidator)
 
 
 class Conflict(APIException):
@@ -31,6 +34,18 @@ class WriteMixin:
         if self.action in ("create", "update", "partial_update") and self.write_serializer_class is not None:
             return self.write_serializer_class
         return super().get_serializer_class()
+
+    def get_serializer(self, *args, **kwargs):
+        serializer = super().get_serializer(*args, **kwargs)
+        if self.action in ("create", "update", "partial_update"):
+            # The database enforces uniqueness at INSERT time; DRF's validators would SELECT for each unique
+            # field first, and word the refusal differently from the model (and the admin).
+            for field in serializer.fields.values():
+                field.validators = [v for v in field.validators if not isinstance(v, UNIQUENESS_VALIDATORS)]
+            serializer.validators = [
+                v for v in serializer.validators if not isinstance(v, UNIQUENESS_VALIDATORS)
+            ]
+        return serializer
 
     # Every write runs in one transaction and one deferred block: derived state is re-derived once, before
     # the commit, whatever the service touched.
