@@ -9,6 +9,19 @@ from rest_framework.exceptions import AuthenticationFailed
 from .models import TOKEN_PREFIX_LENGTH, ApiToken, hash_token
 
 
+def authenticate_key(key: str):
+    """(user, token) for an API token's key, looked up by prefix and compared by hash in constant time;
+    AuthenticationFailed when no token has this key or its user is inactive."""
+    digest = hash_token(key)
+    for token in ApiToken.objects.filter(prefix=key[:TOKEN_PREFIX_LENGTH]).select_related("user"):
+        if hmac.compare_digest(token.key_hash, digest):
+            if not token.user.is_active:
+                raise AuthenticationFailed("This token's user is inactive.")
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+            return token.user, token
+    raise AuthenticationFailed("Invalid token.")
+
+
 class ApiTokenAuthentication(BaseAuthentication):
     """`Authorization: Token <key>`; the key is looked up by prefix and compared by hash in constant time."""
 
@@ -19,16 +32,8 @@ class ApiTokenAuthentication(BaseAuthentication):
         if not header or header[0].lower() != self.keyword.lower().encode():
             return None
         if len(header) != 2:
-            raise AuthenticationFailed("Send the header as 'Authorization: Token <key>'.")
-        key = header[1].decode(errors="replace")
-        digest = hash_token(key)
-        for token in ApiToken.objects.filter(prefix=key[:TOKEN_PREFIX_LENGTH]).select_related("user"):
-            if hmac.compare_digest(token.key_hash, digest):
-                if not token.user.is_active:
-                    raise AuthenticationFailed("This token's user is inactive.")
-                ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
-                return token.user, token
-        raise AuthenticationFailed("Invalid token.")
+            raise AuthenticationFailed(f"Send the header as 'Authorization: {self.keyword} <key>'.")
+        return authenticate_key(header[1].decode(errors="replace"))
 
     def authenticate_header(self, request):
         return self.keyword

@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from actors.api.views import ActorViewSet
 from conflict_events import __version__
+from events.api.acled import AcledEventsView, ActorsView, CountriesView, DeletedEventsView
 from events.api.analysis import ActorTrackRecordView, EventStatsView, LocationControlView
 from events.api.views import ClaimViewSet, EventViewSet
 from locations.api.views import LocationViewSet
@@ -57,6 +58,11 @@ urlpatterns = [
             namespace="v1",
         ),
     ),
+    # ACLED's layout, paths and conventions, so that an ACLED client can use this server's /api as its base URL.
+    path("api/acled/read", AcledEventsView.as_view(), name="acled-read"),
+    path("api/deleted/read", DeletedEventsView.as_view(), name="acled-deleted-read"),
+    path("api/actor/read", ActorsView.as_view(), name="acled-actor-read"),
+    path("api/country/read", CountriesView.as_view(), name="acled-country-read"),
     path("api/schema/", SpectacularAPIView.as_view(api_version="v1"), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
