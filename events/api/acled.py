@@ -92,11 +92,11 @@ from sources.models import Source
 from ..filtersets import events_inside
 from ..formats.acled import (
     ACLED_COLUMNS,
-    DISORDER_BY_SUB_TYPE,
-    DISORDER_BY_TYPE,
+    CIVILIAN_TARGETING,
     SCALE_LABELS,
     acled_records,
     acled_row,
+    disorder_type,
 )
 from ..formats.flat import csv_stream
 from ..models import Claim, Event, EventActor, SubEventType, Tag
@@ -561,19 +561,15 @@ def _disorder_type(queryset, where):
     wanted = [
         pk
         for pk, slug, type_slug in SubEventType.objects.values_list("pk", "slug", "event_type__slug")
-        if any(
-            m.test(DISORDER_BY_SUB_TYPE.get(slug) or DISORDER_BY_TYPE.get(type_slug, ""))
-            for m in where.matches
-        )
+        if any(m.test(disorder_type(type_slug, slug)) for m in where.matches)
     ]
     return queryset.filter(sub_event_type__in=wanted)
 
 
 def _civilian_targeting(queryset, where):
-    shown = {True: "Civilian targeting", False: ""}  # as acled_row writes it
     return queryset.filter(
         civilian_targeting__in=[
-            value for value, text in shown.items() if any(m.test(text) for m in where.matches)
+            value for value, text in CIVILIAN_TARGETING.items() if any(m.test(text) for m in where.matches)
         ]
     )
 

@@ -37,6 +37,14 @@ DISORDER_BY_SUB_TYPE = {
     "excessive-force-against-protesters": "Political violence; Demonstrations",
     "mob-violence": "Political violence",
 }
+CIVILIAN_TARGETING = {True: "Civilian targeting", False: ""}  # how ACLED writes the column
+
+
+def disorder_type(event_type_slug: str, sub_event_type_slug: str) -> str:
+    """ACLED's disorder type of a sub-event type: its own where it differs from its type's."""
+    return DISORDER_BY_SUB_TYPE.get(sub_event_type_slug) or DISORDER_BY_TYPE.get(event_type_slug, "")
+
+
 SCALE_LABELS = {
     "local": "Local", "national": "National", "regional": "Regional", "international": "International",
     "new_media": "New media", "other": "Other",
@@ -85,14 +93,13 @@ def acled_row(record: dict) -> dict:
         event_date=record["date_start"].isoformat(),
         year=record["date_start"].year,
         time_precision=date_precision_to_acled(record["date_precision"]),
-        disorder_type=DISORDER_BY_SUB_TYPE.get(record["sub_event_type__slug"])
-        or DISORDER_BY_TYPE.get(record["event_type__slug"], ""),
+        disorder_type=disorder_type(record["event_type__slug"], record["sub_event_type__slug"]),
         event_type=record["event_type__name"],
         sub_event_type=record["sub_event_type__name"],
         inter1=inter1,
         inter2=inter2 if inter2 is not None else (0 if inter1 is not None else None),
         interaction=interaction,
-        civilian_targeting="Civilian targeting" if record["civilian_targeting"] else "",
+        civilian_targeting=CIVILIAN_TARGETING[record["civilian_targeting"]],
         iso=iso_numeric(iso3) if iso3 else None,
         country=country_name_for_export(iso3, country),
         admin1=levels.get(1, ""),
