@@ -106,7 +106,8 @@ def csv_stream(chunks: Iterator[list[dict]], columns: list[str], row) -> Iterato
     """CSV text, one piece per chunk of records, each record rendered by `row` into `columns`."""
     buffer = io.StringIO()
     # None (unknown) is written as an empty cell, never as 0.
-    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+    # Rows carry exactly the columns: skip DictWriter's per-row check for extra keys.
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
     for records in chunks:
         writer.writerows(row(record) for record in records)
