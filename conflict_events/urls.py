@@ -9,6 +9,7 @@ from conflict_events import __version__
 from events.api.acled import AcledEventsView, ActorsView, CountriesView, DeletedEventsView
 from events.api.analysis import ActorTrackRecordView, EventStatsView, LocationControlView
 from events.api.views import ClaimViewSet, EventViewSet
+from ingest.admin_views import import_view
 from locations.api.views import LocationViewSet
 from sources.api.views import ReportViewSet, SourceViewSet
 
@@ -66,5 +67,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(api_version="v1"), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("admin/import/", admin.site.admin_view(import_view), name="admin-import-events"),
     path("admin/", admin.site.urls),
 ]

@@ -176,3 +176,32 @@ def test_export_takes_the_api_filters_and_refuses_unknown_ones(tmp_path):
         run("export_events", "--filter", "colour=red")
     with pytest.raises(CommandError, match="date_after"):
         run("export_events", "--filter", "date_after=yesterday")
+
+
+def test_the_admin_upload_imports_through_the_same_loader(admin_client, client, django_user_model, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    page = admin_client.get(reverse("admin:events_event_changelist"))
+    assert reverse("admin-import-events") in page.content.decode()  # linked from the event list
+
+    rows = [dict(row) for row in ACLED_BASE]
+    rows[2]["event_date"] = "2022-02-30"
+    upload = SimpleUploadedFile("export.csv", to_bytes(ACLED_COLUMNS, rows), content_type="text/csv")
+    response = admin_client.post(reverse("admin-import-events"), {"file": upload, "format": "acled"})
+    assert "1 of 3 rows refused; nothing was imported" in response.content.decode()
+    assert "2022-02-30" in response.content.decode() and not Event.objects.exists()
+
+    upload = SimpleUploadedFile("export.csv", to_bytes(ACLED_COLUMNS, rows), content_type="text/csv")
+    response = admin_client.post(
+        reverse("admin-import-events"), {"file": upload, "format": "acled", "keep_valid": "on"}
+    )
+    assert "2 events created, 0 updated, 0 unchanged, 1 refused" in response.content.decode()
+
+    upload = SimpleUploadedFile("export.csv", b"\x89PNG\r\n\x1a\n\x00\x00", content_type="text/csv")
+    response = admin_client.post(reverse("admin-import-events"), {"file": upload, "format": "ucdp"})
+    assert "Nothing was imported" in response.content.decode()
+
+    reader = django_user_model.objects.create_user("reader", password="pw-for-tests-only", is_staff=True)
+    client.force_login(reader)
+    assert client.get(reverse("admin-import-events")).status_code == 403
