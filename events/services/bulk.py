@@ -265,10 +265,6 @@ class EventsBulkWriter:
         self.resolver = _Resolver()
         self.result = BulkResult()
 
-    def reset(self) -> None:
-        """Forget names created in a batch the caller rolled back."""
-        self.resolver = _Resolver()
-
     def check(self, batch: list[EventRow]) -> list[tuple[int, dict[str, list[str]]]]:
         """The rows the model's rules refuse, with their reasons; writes nothing."""
         return self._validated(batch)[1]
