@@ -3,8 +3,10 @@
 Django's bulk_create compiles every value through the ORM (several microseconds a value), which is most of
 the cost of an import of millions of rows; bulk_update builds one CASE per column. These take plain tuples
 in column order, adapt only what the driver cannot take as it is (dates and times, as Django would), and
-send one statement per chunk that fits the database's parameter limit. History rows for the same rows are
-written with `history_rows`, in the shape django-simple-history's own `bulk_history_create` gives them.
+send one statement per batch: on SQLite a multi-row VALUES list as long as its parameter limit allows, on
+PostgreSQL one typed array per column (`unnest`), which keeps the statement short (psycopg parses a
+statement's placeholders in Python, and a VALUES list of 60,000 of them costs it seconds). History rows for
+the same rows are written in the shape django-simple-history's own `bulk_history_create` gives them.
 """
 
 import time
@@ -43,9 +45,8 @@ def _params(fields: list[models.Field], rows: Sequence[Sequence]) -> list:
 
 @contextmanager
 def _cursor():
-    """A cursor for large statements. On PostgreSQL, one that binds parameters on the server: Django's
-    default cursor quotes every parameter into the SQL text in Python, which dominates a bulk INSERT of
-    tens of thousands of values. Statements are still logged when Django logs queries."""
+    """A cursor whose statements Django still logs (query budgets count them); on PostgreSQL one that binds
+    parameters on the server, since Django's quotes every value into the SQL text in Python."""
     if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
             yield cursor
@@ -61,21 +62,24 @@ class _Logged:
     def __init__(self, cursor):
         self.cursor = cursor
 
-    def _log(self, sql: str, started: float, many: bool = False) -> None:
-        connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}", "many": many})
-
     def execute(self, sql, params):
         started = time.monotonic()
         self.cursor.execute(sql, params)
-        self._log(sql, started)
-
-    def executemany(self, sql, params):
-        started = time.monotonic()
-        self.cursor.executemany(sql, params)
-        self._log(sql, started, many=True)
+        connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
 
     def fetchall(self):
         return self.cursor.fetchall()
+
+
+def _columns(fields: list[models.Field], rows: Sequence[Sequence]) -> list[list]:
+    """The rows' values column by column (PostgreSQL arrays), adapted as Django adapts them."""
+    values = _params(fields, rows)
+    width = len(fields)
+    return [values[i::width] for i in range(width)]
+
+
+def _arrays(fields: list[models.Field]) -> str:
+    return ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
 
 
 def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence]) -> list[int]:
@@ -84,16 +88,19 @@ def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Sequenc
         return []
     meta, quote = model._meta, connection.ops.quote_name
     fields = [meta.get_field(name) for name in columns]
-    # PostgreSQL states no limit, but its protocol carries at most 65,535 parameters a statement.
-    per_statement = max(1, (connection.features.max_query_params or 65535) // len(fields))
-    one_row = "(" + ",".join(["%s"] * len(fields)) + ")"
-    head = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) VALUES "
+    head = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
     tail = f" RETURNING {quote(meta.pk.column)}"
     ids: list[int] = []
     with _cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # unnest keeps the arrays' order, and an INSERT ... SELECT returns its rows in that order.
+            cursor.execute(f"{head}SELECT * FROM unnest({_arrays(fields)}){tail}", _columns(fields, rows))
+            return [row[0] for row in cursor.fetchall()]
+        per_statement = max(1, connection.features.max_query_params // len(fields))
+        one_row = "(" + ",".join(["%s"] * len(fields)) + ")"
         for start in range(0, len(rows), per_statement):
             chunk = rows[start : start + per_statement]
-            cursor.execute(head + ",".join([one_row] * len(chunk)) + tail, _params(fields, chunk))
+            cursor.execute(f"{head}VALUES {','.join([one_row] * len(chunk))}{tail}", _params(fields, chunk))
             ids.extend(row[0] for row in cursor.fetchall())
     return ids
 
@@ -104,22 +111,22 @@ def update_rows(model: type[models.Model], columns: Sequence[str], rows: Sequenc
         return
     meta, quote = model._meta, connection.ops.quote_name
     fields = [meta.get_field(name) for name in columns]
-    sql = (
-        f"UPDATE {quote(meta.db_table)} SET {', '.join(f'{quote(f.column)} = %s' for f in fields)} "
-        f"WHERE {quote(meta.pk.column)} = %s"
-    )
-    adapters = [_adapter(f) for f in fields]
+    table, pk = quote(meta.db_table), quote(meta.pk.column)
     with _cursor() as cursor:
-        cursor.executemany(
-            sql,
-            [
-                [
-                    adapt(v) if adapt is not None and v is not None else v
-                    for v, adapt in zip(row, [*adapters, None], strict=True)
-                ]
-                for row in rows
-            ],
-        )
+        if connection.vendor == "postgresql":
+            names = [quote(f"v{i}") for i in range(len(fields))]
+            sets = ", ".join(f"{quote(f.column)} = v.{n}" for f, n in zip(fields, names, strict=True))
+            cursor.execute(
+                f"UPDATE {table} SET {sets} "
+                f"FROM unnest({_arrays([*fields, meta.pk])}) AS v({', '.join(names)}, {quote('v_pk')}) "
+                f"WHERE {table}.{pk} = v.{quote('v_pk')}",
+                _columns([*fields, meta.pk], rows),
+            )
+            return
+        sql = f"UPDATE {table} SET {', '.join(f'{quote(f.column)} = %s' for f in fields)} WHERE {pk} = %s"
+        values = _params([*fields, meta.pk], rows)
+        width = len(fields) + 1
+        cursor.executemany(sql, [values[i : i + width] for i in range(0, len(values), width)])
 
 
 def history_rows(
