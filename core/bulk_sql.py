@@ -45,17 +45,25 @@ def _params(fields: list[models.Field], rows: Sequence[Sequence]) -> list:
 
 @contextmanager
 def _cursor():
-    """A cursor whose statements Django still logs (query budgets count them); on PostgreSQL one that binds
-    parameters on the server, since Django's quotes every value into the SQL text in Python."""
-    if connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
-            yield cursor
-        return
-    import psycopg
+    """The driver's own cursor, whose statements Django still logs (query budgets count them).
 
+    On PostgreSQL one that binds parameters on the server (Django's quotes every value into the SQL text in
+    Python); on SQLite the sqlite3 cursor, with `?` placeholders (Django's rewrites `%s` with a regular
+    expression over the whole statement)."""
     connection.ensure_connection()
-    with psycopg.Cursor(connection.connection) as raw:
+    if connection.vendor == "postgresql":
+        import psycopg
+
+        raw = psycopg.Cursor(connection.connection)
+    else:
+        raw = connection.connection.cursor()
+    try:
         yield _Logged(raw) if connection.queries_logged else raw
+    finally:
+        raw.close()
+
+
+PLACEHOLDER = "?" if connection.vendor == "sqlite" else "%s"
 
 
 class _Logged:
@@ -65,6 +73,11 @@ class _Logged:
     def execute(self, sql, params):
         started = time.monotonic()
         self.cursor.execute(sql, params)
+        connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
+
+    def executemany(self, sql, params):
+        started = time.monotonic()
+        self.cursor.executemany(sql, params)
         connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
 
     def fetchall(self):
@@ -97,7 +110,7 @@ def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Sequenc
             cursor.execute(f"{head}SELECT * FROM unnest({_arrays(fields)}){tail}", _columns(fields, rows))
             return [row[0] for row in cursor.fetchall()]
         per_statement = max(1, connection.features.max_query_params // len(fields))
-        one_row = "(" + ",".join(["%s"] * len(fields)) + ")"
+        one_row = "(" + ",".join([PLACEHOLDER] * len(fields)) + ")"
         for start in range(0, len(rows), per_statement):
             chunk = rows[start : start + per_statement]
             cursor.execute(f"{head}VALUES {','.join([one_row] * len(chunk))}{tail}", _params(fields, chunk))
@@ -123,7 +136,10 @@ def update_rows(model: type[models.Model], columns: Sequence[str], rows: Sequenc
                 _columns([*fields, meta.pk], rows),
             )
             return
-        sql = f"UPDATE {table} SET {', '.join(f'{quote(f.column)} = %s' for f in fields)} WHERE {pk} = %s"
+        sql = (
+            f"UPDATE {table} SET {', '.join(f'{quote(f.column)} = {PLACEHOLDER}' for f in fields)} "
+            f"WHERE {pk} = {PLACEHOLDER}"
+        )
         values = _params([*fields, meta.pk], rows)
         width = len(fields) + 1
         cursor.executemany(sql, [values[i : i + width] for i in range(0, len(values), width)])
