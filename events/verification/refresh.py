@@ -29,11 +29,10 @@ from core.deferred import is_deferring, register_flusher
 from sources.models import Report, ReportDerivation
 
 from ..claimants import actor_and_members, claims_made_by
-from ..models import Claim, Event, EventActor
+from ..models import EVENT_DERIVED_FIELDS, Claim, Event, EventActor
 from .rules import ASSERTING, VerificationResult, derive
 
 BATCH_SIZE = 1000
-DERIVED_FIELDS = ["verification", "verification_reason", "independent_reports"]
 
 
 @dataclass
@@ -227,13 +226,9 @@ def _load_actors(ids: set[int]) -> dict[int, _Actor]:
     return actors
 
 
-def _rederive_batch(event_ids: list[int]) -> int:
-    events = list(
-        Event.all_objects.select_for_update(no_key=True)
-        .filter(pk__in=event_ids)
-        .order_by("pk")
-        .only("pk", "verdict", "verdict_reason", *DERIVED_FIELDS)
-    )
+def _results(events: list[Event]) -> dict[int, VerificationResult]:
+    """What the rules say about each event now: its claims, parties and derivation links, read in sets."""
+    event_ids = [event.pk for event in events]
     claims = _load_claims(event_ids)
     parties: dict[int, set[int]] = {pk: set() for pk in event_ids}
     for event_id, actor_id in EventActor.objects.filter(event_id__in=event_ids).values_list(
@@ -245,21 +240,38 @@ def _rederive_batch(event_ids: list[int]) -> int:
         c.report_id for event_claims in claims.values() for c in event_claims if c.stance in ASSERTING
     }
     links = _derivation_closure(asserting_reports)[1] if len(asserting_reports) > 1 else set()
-
-    changed = []
-    now = timezone.now()
-    for event in events:
-        result = derive(
+    return {
+        event.pk: derive(
             verdict=event.verdict,
             verdict_reason=event.verdict_reason,
             claims=claims[event.pk],
             party_ids=parties[event.pk],
             links=links,
         )
-        if _store(event, result):
+        for event in events
+    }
+
+
+def _rederive_batch(event_ids: list[int]) -> int:
+    events = list(
+        Event.all_objects.select_for_update(no_key=True)
+        .filter(pk__in=event_ids)
+        .order_by("pk")
+        .only("pk", "verdict", "verdict_reason", *EVENT_DERIVED_FIELDS)
+    )
+    results = _results(events)
+    changed = []
+    now = timezone.now()
+    for event in events:
+        result = results[event.pk]
+        values = (result.status, result.reason, result.independent_reports)
+        if _derived(event) != values:
+            event.verification, event.verification_reason, event.independent_reports = values
             event.updated_at = now  # sync clients see a status change as a change
             changed.append(event)
-    update_rows(Event, [*DERIVED_FIELDS, "updated_at"], [(*_derived(e), e.updated_at, e.pk) for e in changed])
+    update_rows(
+        Event, [*EVENT_DERIVED_FIELDS, "updated_at"], [(*_derived(e), e.updated_at, e.pk) for e in changed]
+    )
     return len(changed)
 
 
@@ -267,22 +279,6 @@ def _derived(event: Event) -> tuple:
     return (event.verification, event.verification_reason, event.independent_reports)
 
 
-def _store(event: Event, result: VerificationResult) -> bool:
-    values = (result.status, result.reason, result.independent_reports)
-    if (event.verification, event.verification_reason, event.independent_reports) == values:
-        return False
-    event.verification, event.verification_reason, event.independent_reports = values
-    return True
-
-
 def event_verification(event: Event) -> VerificationResult:
     """What the rules say about one event now, from the database (for display, checks and tests)."""
-    claims = _load_claims([event.pk])[event.pk]
-    asserting_reports = {c.report_id for c in claims if c.stance in ASSERTING}
-    return derive(
-        verdict=event.verdict,
-        verdict_reason=event.verdict_reason,
-        claims=claims,
-        party_ids=set(EventActor.objects.filter(event_id=event.pk).values_list("actor_id", flat=True)),
-        links=_derivation_closure(asserting_reports)[1] if len(asserting_reports) > 1 else set(),
-    )
+    return _results([event])[event.pk]
