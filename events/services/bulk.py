@@ -250,11 +250,11 @@ def _create(objs: list, model) -> list:
             if hasattr(obj, name):
                 setattr(obj, name, now)
     columns = [f.attname for f in model._meta.concrete_fields if not f.primary_key]
-    for obj, pk in zip(
-        objs, insert_rows(model, columns, [[getattr(o, c) for c in columns] for o in objs]), strict=True
-    ):
+    ids = insert_rows_with_history(
+        model, columns, [[getattr(o, c) for c in columns] for o in objs], reason="import"
+    )
+    for obj, pk in zip(objs, ids, strict=True):
         obj.pk = pk
-    history_rows(model, [vars(o) for o in objs], change="+", reason="import")
     return objs
 
 
