@@ -8,13 +8,12 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 
-from .loader import import_reading
+from .loader import SHOWN_REFUSALS, import_reading
 from .readers import FileRefused
 from .readers.acled import read_acled
 from .readers.ucdp import read_ucdp
 
 READERS = {"acled": read_acled, "ucdp": read_ucdp}
-SHOWN_REFUSALS = 200
 
 
 class ImportForm(forms.Form):

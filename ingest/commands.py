@@ -12,10 +12,17 @@ from actors.models import Actor, ActorAlias
 from core.integrity import validate_for_write
 from events.services.bulk import BATCH_SIZE, fold
 
-from .loader import import_reading, refused_path_for, write_refused_csv
+from .loader import SHOWN_REFUSALS, import_reading, refused_path_for, write_refused_csv
 from .readers import FileRefused
 
-SHOWN_REFUSALS = 200
+
+def write_refusals(stdout, refused, *, unit: str = "line") -> None:
+    """Each refused row (its line, or its number in a remote feed), column and reason; the first ones."""
+    for refusal in refused[:SHOWN_REFUSALS]:
+        where = f", column {refusal.column}" if refusal.column else ""
+        stdout.write(f"{unit} {refusal.line}{where}: {refusal.reason}")
+    if len(refused) > SHOWN_REFUSALS:
+        stdout.write(f"… and {len(refused) - SHOWN_REFUSALS} more refused rows.")
 
 
 class Progress:
@@ -122,11 +129,7 @@ class ImportCommand(BaseCommand):
             self.stdout.write(
                 f"Columns ignored (not {self.format_name} columns): {', '.join(report.ignored_columns)}"
             )
-        for refusal in report.refused[:SHOWN_REFUSALS]:
-            where = f", column {refusal.column}" if refusal.column else ""
-            self.stdout.write(f"line {refusal.line}{where}: {refusal.reason}")
-        if len(report.refused) > SHOWN_REFUSALS:
-            self.stdout.write(f"… and {len(report.refused) - SHOWN_REFUSALS} more refused rows.")
+        write_refusals(self.stdout, report.refused)
         if report.refused and keep_valid:
             path = refused_path_for(file)
             write_refused_csv(report.refused, path)

@@ -45,6 +45,10 @@ class ImportReport:
         return self.rows / self.seconds if self.seconds else 0.0
 
 
+# How many refused rows a command or the admin page lists before "… and N more".
+SHOWN_REFUSALS = 200
+
+
 class _RollBack(Exception):
     """Leave the transaction without writing: some row was refused and the import is all or nothing."""
 

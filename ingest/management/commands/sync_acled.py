@@ -7,7 +7,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from core.deferred import deferred
 from events.models import Event
 from events.services import event_delete
-from ingest.commands import SHOWN_REFUSALS
+from ingest.commands import write_refusals
 from ingest.loader import import_reading
 from ingest.readers import FileRefused
 from ingest.remote import AcledServer, RemoteError
@@ -55,8 +55,7 @@ class Command(BaseCommand):
             deleted_ids = server.deleted(moment) if report.written else []
         except (FileRefused, RemoteError) as exc:
             raise CommandError(f"{exc} Nothing was changed.") from None
-        for refusal in report.refused[:SHOWN_REFUSALS]:
-            self.stdout.write(f"row {refusal.line}, column {refusal.column}: {refusal.reason}")
+        write_refusals(self.stdout, report.refused, unit="row")
         if report.refused and not keep_valid:
             raise CommandError(f"{len(report.refused)} of {report.rows} rows refused; nothing was changed.")
         with transaction.atomic(), deferred():
