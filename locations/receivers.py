@@ -9,9 +9,12 @@ from .tree import location_assign_path, locations_move_subtree
 
 @receiver(pre_save, sender=Location)
 def location_path_before_save(sender, instance, raw=False, **kwargs):
-    if raw and not Location.objects.filter(pk=instance.parent_id).exists():
-        return  # a fixture whose parent comes later keeps the path it carries
-    instance._moved = location_assign_path(instance)
+    try:
+        instance._moved = location_assign_path(instance)
+    except Location.DoesNotExist:
+        if not raw:
+            raise
+        instance._moved = None  # a fixture whose parent comes later keeps the path it carries
 
 
 @receiver(post_save, sender=Location)
