@@ -4,9 +4,9 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Length, Lower
 from django.db.models.lookups import LessThanOrEqual
-from simple_history.models import HistoricalRecords
 
 from actors.models import Actor
+from core.history import HistoricalRecords
 from locations.models import Location, coordinate_constraints
 from sources.models import Report
 
@@ -149,7 +149,10 @@ class LiveEventManager(models.Manager.from_queryset(EventQuerySet)):
 class Event(models.Model):
     """Something we believe happened at a place and time, with the claims that support or dispute it."""
 
-    date_start = models.DateField(db_index=True, help_text="The earliest day it may have happened.")
+    # Indexed through the composite indexes of Meta (date_start, location, sub_event_type, updated_at lead
+    # one each) or by partial indexes (columns that are null on almost every event): a single-column copy
+    # would be one more B-tree for every write to maintain and no query to read.
+    date_start = models.DateField(help_text="The earliest day it may have happened.")
     date_end = models.DateField(db_index=True, help_text="The latest day it may have happened.")
     date_precision = models.PositiveSmallIntegerField(
         choices=DatePrecision.choices,
@@ -165,11 +168,16 @@ class Event(models.Model):
     sub_event_type = models.ForeignKey(
         SubEventType,
         on_delete=models.PROTECT,
+        db_index=False,
         related_name="events",
         help_text="ACLED sub-event type; it belongs to the event type.",
     )
     location = models.ForeignKey(
-        Location, on_delete=models.PROTECT, related_name="events", help_text="The most precise place known."
+        Location,
+        on_delete=models.PROTECT,
+        db_index=False,
+        related_name="events",
+        help_text="The most precise place known.",
     )
     geo_precision = models.PositiveSmallIntegerField(
         choices=GeoPrecision.choices,
@@ -236,6 +244,7 @@ class Event(models.Model):
     )
     verdict_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        db_index=False,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -247,18 +256,18 @@ class Event(models.Model):
     )
 
     created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     # A deleted event is a tombstone: out of every list, reported by the deleted feed, restorable.
     deleted_at = models.DateTimeField(
         null=True,
         blank=True,
         editable=False,
-        db_index=True,
         help_text="When it was deleted; null while live.",
     )
     deleted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        db_index=False,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -283,6 +292,15 @@ class Event(models.Model):
             models.Index(fields=["updated_at", "id"], name="event_updated_at_id"),
             models.Index(fields=["location", "date_start"], name="event_location_date"),
             models.Index(fields=["sub_event_type", "date_start"], name="event_subtype_date"),
+            models.Index(
+                fields=["deleted_at"], name="event_deleted_at", condition=Q(deleted_at__isnull=False)
+            ),
+            models.Index(
+                fields=["deleted_by"], name="event_deleted_by", condition=Q(deleted_by__isnull=False)
+            ),
+            models.Index(
+                fields=["verdict_by"], name="event_verdict_by", condition=Q(verdict_by__isnull=False)
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -3,7 +3,8 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Coalesce, Length, Lower
 from django.db.models.lookups import Exact
-from simple_history.models import HistoricalRecords
+
+from core.history import HistoricalRecords
 
 LATITUDE_RANGE = Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90)
 LONGITUDE_RANGE = Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180)

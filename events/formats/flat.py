@@ -8,6 +8,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator
+from operator import itemgetter
 
 from ..models import EventActor
 from .rows import event_records
@@ -105,12 +106,13 @@ def flat_row(record: dict) -> dict:
 def csv_stream(chunks: Iterator[list[dict]], columns: list[str], row) -> Iterator[str]:
     """CSV text, one piece per chunk of records, each record rendered by `row` into `columns`."""
     buffer = io.StringIO()
-    # None (unknown) is written as an empty cell, never as 0.
-    # Rows carry exactly the columns: skip DictWriter's per-row check for extra keys.
-    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
-    writer.writeheader()
+    # None (unknown) is written as an empty cell, never as 0. Every row function starts from all of its
+    # columns, so a row is its values in column order (what DictWriter would do, a key at a time).
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    values = itemgetter(*columns)
     for records in chunks:
-        writer.writerows(row(record) for record in records)
+        writer.writerows(values(row(record)) for record in records)
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

@@ -62,14 +62,14 @@ def attach(records: list[dict], ancestors: Ancestors | None = None) -> None:
     ids = [r["id"] for r in records]
     roles: dict[int, list[dict]] = defaultdict(list)
     for event_id, role, actor_id, name, acronym, kind in (
-        EventActor.objects.filter(event_id__in=ids)
+        EventActor.objects.filter(event_id__in_ids=ids)
         .order_by("role", "id")
         .values_list("event_id", "role", "actor_id", "actor__name", "actor__acronym", "actor__kind")
     ):
         roles[event_id].append({"role": role, "id": actor_id, "name": name, "acronym": acronym, "kind": kind})
     tags: dict[int, list[str]] = defaultdict(list)
     for event_id, name in (
-        Event.tags.through.objects.filter(event_id__in=ids)
+        Event.tags.through.objects.filter(event_id__in_ids=ids)
         .order_by("tag__name")
         .values_list("event_id", "tag__name")
     ):
@@ -87,7 +87,7 @@ def attach_reports(records: list[dict]) -> None:
     their source's name and scale (one query; for the formats that list sources, ACLED's and UCDP's)."""
     by_event: dict[int, dict[int, dict]] = defaultdict(dict)
     for event_id, report_id, title, published_on, source, scale in (
-        Claim.objects.filter(event_id__in=[r["id"] for r in records])
+        Claim.objects.filter(event_id__in_ids=[r["id"] for r in records])
         .order_by("id")
         .values_list(
             "event_id",

@@ -184,7 +184,9 @@ CLAIM_VALUES = (
 def _load_claims(event_ids: list[int]) -> dict[int, list[_Claim]]:
     """Each event's claims in time order, with their voices and those voices' affiliation chains."""
     rows = list(
-        Claim.objects.filter(event_id__in=event_ids).order_by("claimed_on", "id").values_list(*CLAIM_VALUES)
+        Claim.objects.filter(event_id__in_ids=event_ids)
+        .order_by("claimed_on", "id")
+        .values_list(*CLAIM_VALUES)
     )
     actors = _load_actors({pk for row in rows for pk in (row[7], row[8], row[9]) if pk is not None})
     sources: dict[int, _Source] = {}
@@ -216,7 +218,7 @@ def _load_actors(ids: set[int]) -> dict[int, _Actor]:
     actors: dict[int, _Actor] = {}
     wanted = set(ids)
     while wanted:
-        for pk, name, affiliation in Actor.objects.filter(pk__in=wanted).values_list(
+        for pk, name, affiliation in Actor.objects.filter(pk__in_ids=wanted).values_list(
             "pk", "name", "affiliation_id"
         ):
             actors[pk] = _Actor(pk, name, affiliation)
@@ -231,7 +233,7 @@ def _results(events: list[Event]) -> dict[int, VerificationResult]:
     event_ids = [event.pk for event in events]
     claims = _load_claims(event_ids)
     parties: dict[int, set[int]] = {pk: set() for pk in event_ids}
-    for event_id, actor_id in EventActor.objects.filter(event_id__in=event_ids).values_list(
+    for event_id, actor_id in EventActor.objects.filter(event_id__in_ids=event_ids).values_list(
         "event_id", "actor_id"
     ):
         parties[event_id].add(actor_id)
@@ -255,7 +257,7 @@ def _results(events: list[Event]) -> dict[int, VerificationResult]:
 def _rederive_batch(event_ids: list[int]) -> int:
     events = list(
         Event.all_objects.select_for_update(no_key=True)
-        .filter(pk__in=event_ids)
+        .filter(pk__in_ids=event_ids)
         .order_by("pk")
         .only("pk", "verdict", "verdict_reason", *EVENT_DERIVED_FIELDS)
     )

@@ -1,0 +1,67 @@
+"""Database helpers of `core`: the integer-id IN lookup, and history tables indexed only where read."""
+
+import pytest
+from django.db import connection
+
+from events.models import Claim, Event, EventActor
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def clash():
+    events = [f.EventFactory() for _ in range(4)]
+    for event in events:
+        f.EventActorFactory(event=event)
+        f.ClaimFactory(event=event)
+    return events
+
+
+def test_in_ids_selects_what_in_selects(clash):
+    ids = list(Event.all_objects.values_list("pk", flat=True))
+    wanted = ids[::2] + [10**9]  # and an id that does not exist
+    assert set(Claim.objects.filter(event_id__in_ids=wanted).values_list("pk", flat=True)) == set(
+        Claim.objects.filter(event_id__in=wanted).values_list("pk", flat=True)
+    )
+    assert set(EventActor.objects.filter(event__in_ids=wanted)) == set(
+        EventActor.objects.filter(event__in=wanted)
+    )
+    assert list(Event.all_objects.filter(pk__in_ids=[str(ids[0])])) == [Event.all_objects.get(pk=ids[0])]
+
+
+def test_in_ids_of_nothing_matches_nothing(clash):
+    assert not Event.all_objects.filter(pk__in_ids=[]).exists()
+    assert Event.all_objects.exclude(pk__in_ids=[]).count() == Event.all_objects.count()
+
+
+def test_in_ids_refuses_anything_but_integers():
+    with pytest.raises(ValueError):
+        list(Event.all_objects.filter(pk__in_ids=["1) OR (1=1"]))
+
+
+def _indexed_columns(table: str) -> set[tuple[str, ...]]:
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":  # Django's introspection cannot read partial indexes here
+            names = [row[1] for row in cursor.execute(f'PRAGMA index_list("{table}")').fetchall()]
+            return {
+                tuple(row[2] for row in cursor.execute(f'PRAGMA index_info("{name}")').fetchall())
+                for name in names
+            }
+        constraints = connection.introspection.get_constraints(cursor, table)
+    return {tuple(c["columns"]) for c in constraints.values() if c["index"] and not c["primary_key"]}
+
+
+@pytest.mark.parametrize("model", [Event, Claim, EventActor], ids=lambda m: m.__name__)
+def test_history_tables_are_indexed_by_object_and_date_only(model):
+    history = model.history.model
+    assert _indexed_columns(history._meta.db_table) <= {("id",), ("history_date",), ("history_user_id",)}
+    assert {("id",), ("history_date",)} <= _indexed_columns(history._meta.db_table)
+
+
+def test_no_event_column_is_indexed_twice():
+    """A single-column index whose column leads a composite one is a second B-tree for every write."""
+    indexed = _indexed_columns(Event._meta.db_table)
+    leading = {columns[0] for columns in indexed if len(columns) > 1}
+    assert not {columns for columns in indexed if len(columns) == 1 and columns[0] in leading}
+    assert ("deleted_at",) in indexed  # kept, as a partial index: the deleted feed reads it
