@@ -101,7 +101,7 @@ class ClaimInline(ReportSelectMixin, admin.StackedInline):
         ("claimant", "speaker", "stance", "subject"),
         ("report", "claimed_on"),
         "quote",
-        ("claimed_fatalities_low", "claimed_fatalities_high"),
+        ("casualties_of", "claimed_fatalities_low", "claimed_fatalities_high"),
         "notes",
     )
 
@@ -127,6 +127,8 @@ class EventAdmin(DeferredWritesAdminMixin, SimpleHistoryAdmin):
         CountryFilter,
         "date_start",
         "verification",
+        "casualties_verification",
+        "control_verification",
         "geo_precision",
         "date_precision",
         "civilian_targeting",
@@ -148,6 +150,11 @@ class EventAdmin(DeferredWritesAdminMixin, SimpleHistoryAdmin):
         "verification_status",
         "verification_reason",
         "independent_reports",
+        "attribution_verification",
+        "casualties_verification",
+        "control_verification",
+        "claimed_fatalities_low",
+        "claimed_fatalities_high",
         "verdict_by",
         "verdict_at",
         "created_at",
@@ -164,6 +171,7 @@ class EventAdmin(DeferredWritesAdminMixin, SimpleHistoryAdmin):
                 "fields": (
                     ("verification_status", "independent_reports"),
                     "verification_reason",
+                    ("attribution_verification", "casualties_verification", "control_verification"),
                     "verdict",
                     "verdict_reason",
                     ("verdict_by", "verdict_at"),
@@ -175,7 +183,11 @@ class EventAdmin(DeferredWritesAdminMixin, SimpleHistoryAdmin):
         (
             "Fatalities (leave empty when unknown)",
             {
-                "fields": (("fatalities_low", "fatalities_best", "fatalities_high"), "civilian_targeting"),
+                "fields": (
+                    ("fatalities_low", "fatalities_best", "fatalities_high"),
+                    ("claimed_fatalities_low", "claimed_fatalities_high"),
+                    "civilian_targeting",
+                ),
             },
         ),
         ("Identifiers", {"fields": (("acled_event_id", "ucdp_ged_id"), ("created_at", "updated_at"))}),

@@ -116,6 +116,16 @@ class EventFilterSet(django_filters.FilterSet):
     verification = django_filters.MultipleChoiceFilter(
         choices=Verification.choices, help_text="Verification status (repeatable: any of)."
     )
+    attribution_verification = django_filters.MultipleChoiceFilter(
+        choices=Verification.choices, help_text="Status of the claims about who did it (any of)."
+    )
+    casualties_verification = django_filters.MultipleChoiceFilter(
+        choices=Verification.choices,
+        help_text="Status of the claims about casualties (any of), e.g. disputed.",
+    )
+    control_verification = django_filters.MultipleChoiceFilter(
+        choices=Verification.choices, help_text="Status of the claims about territorial control (any of)."
+    )
     fatalities_min = IntegerFilter(
         field_name="fatalities_best",
         lookup_expr="gte",

@@ -117,7 +117,17 @@ class Verdict(models.TextChoices):
 # One history row per change that a person made: the event services write it once per save, after the
 # roles and tags (so it carries them). Derived columns are left out: they follow from the claims, whose
 # own history says who changed what, and a snapshot of them would pin a status change on a later edit.
-EVENT_DERIVED_FIELDS = ["verification", "verification_reason", "independent_reports"]
+# Subjects other than occurrence each have a status and a reason of their own, in columns named by prefix.
+SUBJECT_PREFIXES = {
+    "attribution": "attribution",
+    "casualties": "casualties",
+    "territorial_control": "control",
+}
+EVENT_DERIVED_FIELDS = [
+    "verification", "verification_reason", "independent_reports",
+    *(f"{prefix}_{part}" for prefix in SUBJECT_PREFIXES.values() for part in ("verification", "reason")),
+    "claimed_fatalities_low", "claimed_fatalities_high",
+]  # fmt: skip
 EVENT_HISTORY = HistoricalRecords(m2m_fields=["tags"], excluded_fields=EVENT_DERIVED_FIELDS)
 
 
@@ -231,6 +241,45 @@ class Event(models.Model):
         default=0,
         editable=False,
         help_text="Asserting reports independent of each other (different sources, no republication).",
+    )
+    # Each other subject of the claims, judged on its own claims (empty: no claim is about it).
+    attribution_verification = models.CharField(
+        max_length=16,
+        choices=Verification.choices,
+        blank=True,
+        editable=False,
+        help_text="Status of the claims about who did it; empty when there are none.",
+    )
+    attribution_reason = models.TextField(editable=False, blank=True, help_text="Why, in words.")
+    casualties_verification = models.CharField(
+        max_length=16,
+        choices=Verification.choices,
+        blank=True,
+        editable=False,
+        help_text="Status of the claims about casualties; empty when there are none.",
+    )
+    casualties_reason = models.TextField(editable=False, blank=True, help_text="Why, in words.")
+    control_verification = models.CharField(
+        max_length=16,
+        choices=Verification.choices,
+        blank=True,
+        editable=False,
+        help_text="Status of the claims about territorial control; empty when there are none.",
+    )
+    control_reason = models.TextField(editable=False, blank=True, help_text="Why, in words.")
+    # The range of the figures asserted in claims, beside the curated figures above, never mixed with them.
+    claimed_fatalities_low = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Smallest total killed that any claimant asserts; empty when no claim gives a figure.",
+    )
+    claimed_fatalities_high = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Largest total killed that any claimant asserts; empty when none is given or one is open "
+        "('at least N').",
     )
     # An editor's verdict overrides the derivation, and must say why.
     verdict = models.CharField(
@@ -422,12 +471,23 @@ class ClaimSubject(models.TextChoices):
     ATTRIBUTION = "attribution", "Who did it"
 
 
+class ClaimCasualtiesOf(models.TextChoices):
+    """Whose dead a casualty claim counts: a side of the event, civilians, or not said (everyone)."""
+
+    ALL = "", "Not said (all)"
+    SIDE_A = "side_a", "Side A"
+    SIDE_B = "side_b", "Side B"
+    CIVILIANS = "civilians", "Civilians"
+
+
 class Claim(models.Model):
     """What one party or outlet said about an event, in one report: asserted, denied, confirmed or not."""
 
     Stance = ClaimStance
 
     Subject = ClaimSubject
+
+    CasualtiesOf = ClaimCasualtiesOf
 
     QUOTE_MAX_LENGTH = CLAIM_QUOTE_MAX_LENGTH
 
@@ -477,6 +537,14 @@ class Claim(models.Model):
         blank=True,
         help_text="Highest number killed that the claim gives; empty when it gives none.",
     )
+    casualties_of = models.CharField(
+        max_length=16,
+        choices=CasualtiesOf.choices,
+        blank=True,
+        default=CasualtiesOf.ALL,
+        help_text="Whose dead a casualty claim counts (side_a, side_b, civilians; empty: not said). One "
+        "claim per side, as the source gives them: 'six of ours and a dozen of theirs' is two claims.",
+    )
     claimed_on = models.DateField(
         null=True, blank=True, help_text="When the claim was made; defaults to the report's publication date."
     )
@@ -501,6 +569,14 @@ class Claim(models.Model):
                 condition=Q(LessThanOrEqual(Length("quote"), CLAIM_QUOTE_MAX_LENGTH)),
                 name="claim_quote_short",
             ),
+            models.CheckConstraint(
+                condition=_choice_known("casualties_of", ClaimCasualtiesOf), name="claim_casualties_of_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(casualties_of="") | Q(subject=ClaimSubject.CASUALTIES),
+                name="claim_casualties_of_only_for_casualties",
+                violation_error_message="Only a claim about casualties says whose dead it counts.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -519,6 +595,8 @@ class Claim(models.Model):
             errors["claimed_fatalities_high"] = "The high figure cannot be below the low figure."
         if len(self.quote) > self.QUOTE_MAX_LENGTH:
             errors["quote"] = f"Quote one sentence, at most {self.QUOTE_MAX_LENGTH} characters."
+        if self.casualties_of and self.subject != ClaimSubject.CASUALTIES:
+            errors["casualties_of"] = "Only a claim about casualties says whose dead it counts."
         if errors:
             raise ValidationError(errors)
         if self.claimed_on is None and self.report_id is not None:

@@ -3,6 +3,10 @@
 The database groups and sums; places are grouped by location first and rolled up to country, admin1 or
 admin2 in Python through the gazetteer paths (a few thousand places at most), so no group needs a tree
 walk in SQL. Sums cover known figures only: `fatalities_unknown` counts the events without a best figure.
+
+`figures` says which figures are summed, never both at once: `curated` (the event's own low/best/high,
+the default) or `claimed` (the range of totals the claims assert: low and high, no best; an open range,
+"at least N", adds nothing to the high sum and counts as unknown there).
 """
 
 from collections import defaultdict
@@ -31,17 +35,31 @@ CLAIMED_ONLY = [Verification.CLAIMED]
 FIGURES = ("low", "best", "high")
 
 
-def _sums(prefix: str, condition: Q | None = None) -> dict:
-    return {f"{prefix}{figure}": Sum(f"fatalities_{figure}", filter=condition) for figure in FIGURES}
+FIGURE_SETS = {"curated": "fatalities_{}", "claimed": "claimed_fatalities_{}"}
 
 
-AGGREGATES = {
-    "events": Count("id", distinct=True),
-    "fatalities_unknown": Count("id", filter=Q(fatalities_best__isnull=True), distinct=True),
-    **_sums("all_"),
-    **_sums("confirmed_", Q(verification__in=CONFIRMED_OR_CORROBORATED)),
-    **_sums("claimed_", Q(verification__in=CLAIMED_ONLY)),
-}
+def _sums(prefix: str, column: str, condition: Q | None = None) -> dict:
+    sums = {}
+    for figure in FIGURES:
+        name = column.format(figure)
+        if figure == "best" and column.startswith("claimed"):
+            continue  # claims give ranges: there is no claimed best estimate
+        sums[f"{prefix}{figure}"] = Sum(name, filter=condition)
+    return sums
+
+
+def aggregates(figures: str = "curated") -> dict:
+    column = FIGURE_SETS[figures]
+    known = (
+        Q(fatalities_best__isnull=True) if figures == "curated" else Q(claimed_fatalities_low__isnull=True)
+    )
+    return {
+        "events": Count("id", distinct=True),
+        "fatalities_unknown": Count("id", filter=known, distinct=True),
+        **_sums("all_", column),
+        **_sums("confirmed_", column, Q(verification__in=CONFIRMED_OR_CORROBORATED)),
+        **_sums("claimed_", column, Q(verification__in=CLAIMED_ONLY)),
+    }
 
 
 def _row(key, label, values: dict) -> dict:
@@ -60,42 +78,41 @@ def _row(key, label, values: dict) -> dict:
     }
 
 
-def event_stats(events, group_by: str) -> dict:
+def event_stats(events, group_by: str, figures: str = "curated") -> dict:
     """`events` is an already filtered queryset of live events."""
     events = events.order_by()
+    sums = aggregates(figures)
     if group_by in ("month", "year"):
         trunc = TruncMonth if group_by == "month" else TruncYear
         rows = (
-            events.annotate(period=trunc("date_start"))
-            .values("period")
-            .annotate(**AGGREGATES)
-            .order_by("period")
+            events.annotate(period=trunc("date_start")).values("period").annotate(**sums).order_by("period")
         )
         fmt = "%Y-%m" if group_by == "month" else "%Y"
         groups = [_row(r["period"].strftime(fmt), r["period"].strftime(fmt), r) for r in rows]
     elif group_by in ("event_type", "sub_event_type"):
-        rows = events.values(f"{group_by}__slug", f"{group_by}__name").annotate(**AGGREGATES)
+        rows = events.values(f"{group_by}__slug", f"{group_by}__name").annotate(**sums)
         groups = [_row(r[f"{group_by}__slug"], r[f"{group_by}__name"], r) for r in rows]
     elif group_by == "verification":
         labels = dict(Verification.choices)
-        rows = events.values("verification").annotate(**AGGREGATES)
+        rows = events.values("verification").annotate(**sums)
         groups = [_row(r["verification"], labels[r["verification"]], r) for r in rows]
     elif group_by == "actor":
         # An event counts once for each actor taking part in it, in any role (an actor has one role).
-        rows = events.values("event_actors__actor", "event_actors__actor__name").annotate(**AGGREGATES)
+        rows = events.values("event_actors__actor", "event_actors__actor__name").annotate(**sums)
         groups = [_row(r["event_actors__actor"], r["event_actors__actor__name"], r) for r in rows]
     else:
-        groups = _place_groups(events, PLACE_LEVELS[group_by])
+        groups = _place_groups(events, PLACE_LEVELS[group_by], sums)
     groups.sort(key=lambda g: (g["key"] is None, str(g["key"])))
     return {
         "group_by": group_by,
-        "total": _row(None, "all", events.aggregate(**AGGREGATES)),
+        "figures": figures,
+        "total": _row(None, "all", events.aggregate(**sums)),
         "results": groups,
     }
 
 
-def _place_groups(events, level: int) -> list[dict]:
-    by_location = list(events.values("location").annotate(**AGGREGATES))
+def _place_groups(events, level: int, sums: dict) -> list[dict]:
+    by_location = list(events.values("location").annotate(**sums))
     places = Location.objects.in_bulk({r["location"] for r in by_location})
     ancestors = Location.objects.in_bulk({pk for place in places.values() for pk in place.ancestor_ids})
     totals: dict = defaultdict(dict)
@@ -112,6 +129,6 @@ def _place_groups(events, level: int) -> list[dict]:
                 totals[key][name] = totals[key].get(name, 0) + value
     counts = ("events", "fatalities_unknown")
     return [
-        _row(key, labels[key], {k: totals[key].get(k, 0 if k in counts else None) for k in AGGREGATES})
+        _row(key, labels[key], {k: totals[key].get(k, 0 if k in counts else None) for k in sums})
         for key in totals
     ]

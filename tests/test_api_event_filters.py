@@ -64,6 +64,11 @@ SEED_CASES = [
     ("verification=disputed", TAKEOVERS),
     ("verification=disputed&verification=reported", TAKEOVERS | {KABUL}),
     ("verification=corroborated", set()),
+    ("control_verification=disputed", TAKEOVERS),
+    ("control_verification=reported", {KABUL}),
+    ("casualties_verification=claimed", {TALA, ANDARAB}),
+    ("casualties_verification=disputed", set()),
+    ("attribution_verification=claimed", set()),
     ("fatalities_min=0", set()),  # every seed fatality figure is unknown, and unknown is not 0
     ("fatalities_max=1000", set()),
     ("geo_precision=3", {TALA, ANDARAB, WORSAJ}),

@@ -139,6 +139,8 @@ def test_one_event_in_full(client):
         "fatalities_low": None,
         "fatalities_best": None,
         "fatalities_high": None,
+        "claimed_fatalities_low": None,
+        "claimed_fatalities_high": None,
         "civilian_targeting": False,
         "summary": "NRF claims to have taken Hisa Awal (Khenj district) in Panjshir from the Taliban",
         "notes": event["notes"],
@@ -153,6 +155,12 @@ def test_one_event_in_full(client):
             "verdict": None,
             "verdict_reason": "",
             "verdict_at": None,
+            "subjects": {
+                "attribution": {"status": None, "reason": ""},
+                "casualties": {"status": None, "reason": ""},
+                # A takeover: its control is its occurrence, said once in the event's reason.
+                "territorial_control": {"status": "disputed", "reason": event["verification"]["reason"]},
+            },
         },
     }  # fmt: skip
     assert [(c["claimant"] and c["claimant"]["name"], c["speaker"] and c["speaker"]["name"], c["stance"]) for c in
@@ -160,8 +168,8 @@ def test_one_event_in_full(client):
                         (None, None, "cannot_confirm")]  # fmt: skip
     assert {c["report"]["source"]["name"] for c in claims} == {"The New York Sun"}
     assert set(claims[0]) == {
-        "id", "claimed_on", "claimant", "speaker", "stance", "subject", "quote", "claimed_fatalities_low",
-        "claimed_fatalities_high", "report", "notes",
+        "id", "claimed_on", "claimant", "speaker", "stance", "subject", "casualties_of", "quote",
+        "claimed_fatalities_low", "claimed_fatalities_high", "report", "notes",
     }  # fmt: skip
 
 

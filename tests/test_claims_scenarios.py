@@ -120,16 +120,40 @@ def test_panjshir_control_shows_the_claimed_takeovers_as_disputed(client):
     assert client.get("/api/v1/locations/999/control/").status_code == 404
 
 
-def test_track_records_follow_the_events_status(reviewer, client):
+def test_track_records_count_claims_and_events_apart(reviewer, client):
     nrf = client.get("/api/v1/actors/2/track_record/").json()
-    assert (nrf["claims"], nrf["disputed"], nrf["open"], nrf["confirmed"], nrf["refuted"]) == (11, 3, 8, 0, 0)
-    assert client.get("/api/v1/actors/3/track_record/").json()["claims"] == 11  # Nazary spoke every one
+    claims, events = nrf["claims"], nrf["events"]
+    # 11 claims: 3 about the takeovers (disputed), 6 that fighting happened and 2 that the Taliban lost a
+    # commander (only claimed: open); about 9 events, 3 of them disputed.
+    assert (claims["total"], claims["disputed"], claims["open"], claims["confirmed"], claims["refuted"]) == (
+        11, 3, 8, 0, 0,
+    )  # fmt: skip
+    assert (events["total"], events["disputed"], events["open"]) == (9, 3, 6)
+    assert (
+        client.get("/api/v1/actors/3/track_record/").json()["claims"]["total"] == 11
+    )  # Nazary spoke every one
     taliban = client.get("/api/v1/actors/1/track_record/").json()
-    assert (taliban["claims"], taliban["denied"], taliban["disputed"]) == (3, 3, 3)
+    assert (taliban["claims"]["total"], taliban["claims"]["denied"], taliban["claims"]["disputed"]) == (
+        3,
+        3,
+        3,
+    )
+    assert (taliban["events"]["total"], taliban["events"]["disputed"]) == (3, 3)
     reviewer.post("/api/v1/events/1/verdict/", {"verdict": "refuted", "reason": "Checked on the ground."},
                   format="json")  # fmt: skip
     nrf = client.get("/api/v1/actors/2/track_record/").json()
-    assert (nrf["disputed"], nrf["refuted"]) == (2, 1)
+    assert (nrf["claims"]["disputed"], nrf["claims"]["refuted"]) == (2, 1)
+    assert (nrf["events"]["disputed"], nrf["events"]["refuted"]) == (2, 1)
+
+
+def test_two_claims_by_one_party_about_one_event_are_two_claims_and_one_event(editor, client):
+    created = editor.post("/api/v1/claims/", {
+        "event": 4, "report": 1, "claimant": 2, "stance": "asserts", "subject": "occurrence",
+        "quote": "The fighting went on.",
+    }, format="json")  # fmt: skip
+    assert created.status_code == 201, created.json()
+    nrf = client.get("/api/v1/actors/2/track_record/").json()
+    assert (nrf["claims"]["total"], nrf["events"]["total"]) == (12, 9)
 
 
 GROUPINGS = [

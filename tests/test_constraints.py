@@ -148,6 +148,8 @@ CASES = {
     "claim of unknown subject": lambda: claim(subject="weather"),
     "claimed fatalities low above high": lambda: claim(claimed_fatalities_low=9, claimed_fatalities_high=1),
     "claim quoting a whole article": lambda: claim(quote="x" * (Claim.QUOTE_MAX_LENGTH + 1)),
+    "claim counting the dead of an unknown side": lambda: claim(subject="casualties", casualties_of="side_c"),
+    "claim about occurrence saying whose dead": lambda: claim(subject="occurrence", casualties_of="side_a"),
 }
 
 
@@ -302,6 +304,8 @@ CONSTRAINT_CASES = {
     "claim_subject_known": {"claim of unknown subject"},
     "claim_fatalities_low_le_high": {"claimed fatalities low above high"},
     "claim_quote_short": {"claim quoting a whole article"},
+    "claim_casualties_of_known": {"claim counting the dead of an unknown side"},
+    "claim_casualties_of_only_for_casualties": {"claim about occurrence saying whose dead"},
 }
 
 EXPECTED_CONSTRAINT = {case: name for name, cases in CONSTRAINT_CASES.items() for case in cases}

@@ -154,7 +154,8 @@ def test_a_claim_on_an_actors_own_channel_counts_as_its_claim_everywhere(clash):
     assert [e["id"] for e in listed] == [clash.pk]
     assert client.get("/api/v1/events/", {"claimant": clash.side_b.pk}).json()["results"] == []
     record = client.get(f"/api/v1/actors/{clash.side_a.pk}/track_record/").json()
-    assert record["claims"] == 1 and record["asserted"] == 1
+    assert record["claims"]["total"] == 1 and record["claims"]["asserted"] == 1
+    assert record["events"]["total"] == 1
     timeline = client.get(f"/api/v1/locations/{clash.location_id}/control/").json()
     assert timeline[0]["asserted_by"] == [spokesperson.name]
 

@@ -1,6 +1,6 @@
 """Views that read across events: control of places over time, claimants' track records, statistics."""
 
-from django.db.models import Count, Q
+from django.db.models import Case, Count, F, Q, When
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -16,9 +16,9 @@ from locations.models import Location
 
 from ..claimants import claimant_label, claims_made_by
 from ..filtersets import EventFilterSet
-from ..models import Claim, Event, EventActor, Verification
+from ..models import SUBJECT_PREFIXES, Claim, Event, EventActor, Verification
 from ..selectors import location_control_changes
-from ..stats import GROUPS, event_stats
+from ..stats import FIGURE_SETS, GROUPS, event_stats
 from .serializers import EventBriefSerializer, EventClaimSerializer
 
 
@@ -35,9 +35,11 @@ class ControlChangeSerializer(serializers.Serializer):
         child=serializers.CharField(), help_text="Who could not confirm it."
     )
     verification = serializers.ChoiceField(
-        source="event.verification", choices=Verification.choices, help_text="The event's derived status."
+        source="event.control_verification",
+        choices=Verification.choices,
+        help_text="How far the change of control is verified, judged on the control claims alone.",
     )
-    reason = serializers.CharField(source="event.verification_reason", help_text="Why, in words.")
+    reason = serializers.CharField(source="event.control_reason", help_text="Why, in words.")
     claims = EventClaimSerializer(many=True, help_text="The territorial-control claims, in time order.")
 
 
@@ -85,17 +87,33 @@ class LocationControlView(GenericAPIView):
         return Response(ControlChangeSerializer(changes, many=True).data)
 
 
-class TrackRecordSerializer(serializers.Serializer):
-    actor = ActorBriefSerializer(help_text="The claimant.")
-    claims = serializers.IntegerField(help_text="Claims it made (as claimant or as the person speaking).")
-    confirmed = serializers.IntegerField(
-        help_text="…about events now confirmed by an editor or corroborated."
-    )
-    refuted = serializers.IntegerField(help_text="…about events an editor refuted.")
-    disputed = serializers.IntegerField(help_text="…about events now disputed.")
-    open = serializers.IntegerField(help_text="…about events still claimed, reported or unverified.")
+class OutcomesSerializer(serializers.Serializer):
+    confirmed = serializers.IntegerField(help_text="…now confirmed by an editor or corroborated.")
+    refuted = serializers.IntegerField(help_text="…refuted by an editor.")
+    disputed = serializers.IntegerField(help_text="…now disputed.")
+    open = serializers.IntegerField(help_text="…still claimed, reported or unverified.")
+
+
+class ClaimOutcomesSerializer(OutcomesSerializer):
+    """Claims, each counted by the current status of what it is about: a claim about casualties by the
+    event's casualty status, about control by its control status, about occurrence by the event's status."""
+
+    total = serializers.IntegerField(help_text="Claims it made (as claimant, as the person speaking, or on "
+                                     "its own channels).")  # fmt: skip
     asserted = serializers.IntegerField(help_text="Of its claims, those asserting or confirming.")
     denied = serializers.IntegerField(help_text="Of its claims, those denying.")
+
+
+class EventOutcomesSerializer(OutcomesSerializer):
+    """Events it made any claim about, each counted once, by the event's status."""
+
+    total = serializers.IntegerField(help_text="Distinct events it made claims about.")
+
+
+class TrackRecordSerializer(serializers.Serializer):
+    actor = ActorBriefSerializer(help_text="The claimant.")
+    claims = ClaimOutcomesSerializer(help_text="Its claims, by the status of what each is about.")
+    events = EventOutcomesSerializer(help_text="The events its claims are about, each once, by their status.")
 
 
 TRACK_OUTCOMES = {
@@ -104,10 +122,18 @@ TRACK_OUTCOMES = {
     "disputed": [Verification.DISPUTED],
     "open": [Verification.CLAIMED, Verification.REPORTED, Verification.UNVERIFIED],
 }
+# The status that judges a claim: its subject's, or the event's for a claim about occurrence.
+CLAIM_OUTCOME = Case(
+    *(
+        When(subject=subject, then=F(f"event__{prefix}_verification"))
+        for subject, prefix in SUBJECT_PREFIXES.items()
+    ),
+    default=F("event__verification"),
+)
 
 
 class ActorTrackRecordView(GenericAPIView):
-    """How an actor's claims have fared: counted by the current status of the events they are about."""
+    """How an actor's claims have fared, counted as claims and as events, each by its current status."""
 
     serializer_class = TrackRecordSerializer
     queryset = Actor.objects.all()
@@ -122,16 +148,21 @@ class ActorTrackRecordView(GenericAPIView):
         reject_unknown(request, {FORMAT_PARAM})
         actor = get_object_or_404(Actor, pk=pk)
         claims = Claim.objects.filter(claims_made_by([actor.pk]), event__deleted_at__isnull=True)
-        counts = claims.aggregate(
-            claims=Count("id"),
+        claim_counts = claims.annotate(outcome=CLAIM_OUTCOME).aggregate(
+            total=Count("id"),
             asserted=Count("id", filter=Q(stance__in=[Claim.Stance.ASSERTS, Claim.Stance.CONFIRMS])),
             denied=Count("id", filter=Q(stance=Claim.Stance.DENIES)),
             **{
-                name: Count("id", filter=Q(event__verification__in=statuses))
-                for name, statuses in TRACK_OUTCOMES.items()
+                name: Count("id", filter=Q(outcome__in=statuses)) for name, statuses in TRACK_OUTCOMES.items()
             },
         )
-        return Response(TrackRecordSerializer({"actor": actor, **counts}).data)
+        event_counts = Event.objects.filter(pk__in=claims.values("event_id")).aggregate(
+            total=Count("id"),
+            **{name: Count("id", filter=Q(verification__in=s)) for name, s in TRACK_OUTCOMES.items()},
+        )
+        return Response(
+            TrackRecordSerializer({"actor": actor, "claims": claim_counts, "events": event_counts}).data
+        )
 
 
 class FiguresSerializer(serializers.Serializer):
@@ -153,7 +184,7 @@ class StatsRowSerializer(serializers.Serializer):
     label = serializers.CharField(allow_null=True, help_text="The group's name.")
     events = serializers.IntegerField(help_text="Matching events in the group.")
     fatalities_unknown = serializers.IntegerField(
-        help_text="Of those, events without a best fatality figure."
+        help_text="Of those, events without a figure: no best estimate (curated), no claimed figure (claimed)."
     )
     fatalities = FiguresSerializer(help_text="Fatality sums over all the group's events.")
     fatalities_confirmed_or_corroborated = FiguresSerializer(
@@ -166,6 +197,11 @@ class StatsRowSerializer(serializers.Serializer):
 
 class StatsSerializer(serializers.Serializer):
     group_by = serializers.ChoiceField(choices=GROUPS, help_text="How the events are grouped.")
+    figures = serializers.ChoiceField(
+        choices=list(FIGURE_SETS),
+        help_text="Which fatality figures are summed: curated (the events' own) or claimed (the ranges "
+        "asserted in claims; no best). Never both.",
+    )
     total = StatsRowSerializer(help_text="All matching events together.")
     results = StatsRowSerializer(many=True, help_text="One row per group.")
 
@@ -177,7 +213,7 @@ class EventStatsView(GenericAPIView):
     queryset = Event.objects.all()
     filterset_class = EventFilterSet
     filter_backends = [StrictFilterBackend]
-    extra_query_params = ("group_by",)
+    extra_query_params = ("group_by", "figures")
     pagination_class = None
     action = "stats"
 
@@ -185,7 +221,13 @@ class EventStatsView(GenericAPIView):
         operation_id="stats_events",
         summary="Event counts and fatalities, grouped, with every event filter",
         parameters=[
-            OpenApiParameter("group_by", str, enum=GROUPS, description="How to group (default month).")
+            OpenApiParameter("group_by", str, enum=GROUPS, description="How to group (default month)."),
+            OpenApiParameter(
+                "figures",
+                str,
+                enum=list(FIGURE_SETS),
+                description="Which fatality figures to sum: curated (default) or claimed.",
+            ),
         ],
         filters=True,
     )
@@ -199,5 +241,10 @@ class EventStatsView(GenericAPIView):
             raise ValidationError(
                 {"ordering": ["Statistics are ordered by group; ordering applies to lists."]}
             )
+        figures = request.query_params.get("figures", "curated")
+        if figures not in FIGURE_SETS:
+            raise ValidationError(
+                {"figures": [f"Unknown figures {figures!r}. Allowed: {', '.join(FIGURE_SETS)}."]}
+            )
         events = self.filter_queryset(self.get_queryset())
-        return Response(StatsSerializer(event_stats(events, group_by)).data)
+        return Response(StatsSerializer(event_stats(events, group_by, figures)).data)

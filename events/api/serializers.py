@@ -37,8 +37,49 @@ class EventActorSerializer(serializers.ModelSerializer):
         fields = ["actor", "role"]
 
 
+def _subject_serializer(name: str, prefix: str, what: str) -> type[serializers.Serializer]:
+    """The status and reason of the claims about one subject (the columns `{prefix}_verification/_reason`)."""
+    return type(
+        name,
+        (serializers.Serializer,),
+        {
+            "__doc__": f"How far the claims about {what} are confirmed; null status: no claim is about it.",
+            "status": BlankAsNullChoiceField(
+                source=f"{prefix}_verification",
+                choices=Verification.choices,
+                allow_null=True,
+                read_only=True,
+                help_text=f"Status of the claims about {what}, on the same scale; null when there are none.",
+            ),
+            "reason": serializers.CharField(
+                source=f"{prefix}_reason", read_only=True, help_text="Why, in words; empty when no claim."
+            ),
+        },
+    )
+
+
+class SubjectsVerificationSerializer(serializers.Serializer):
+    """Each subject other than occurrence, judged on its own claims (a denial of losses disputes the
+    casualties, not the event)."""
+
+    attribution = _subject_serializer("AttributionVerificationSerializer", "attribution", "who did it")(
+        source="*", read_only=True, help_text="Who did it."
+    )
+    casualties = _subject_serializer("CasualtiesVerificationSerializer", "casualties", "casualties")(
+        source="*", read_only=True, help_text="Casualties."
+    )
+    territorial_control = _subject_serializer(
+        "TerritorialControlVerificationSerializer", "control", "territorial control"
+    )(source="*", read_only=True, help_text="Territorial control.")
+
+
 class VerificationSerializer(serializers.ModelSerializer):
-    """Derived from the claims (never typed in), with the reason in words."""
+    """Derived from the claims (never typed in), with the reason in words.
+
+    `status` is the event's: whether it happened, from the claims about its occurrence (and assertions
+    about anything else, which imply it); `subjects` judges attribution, casualties and territorial control
+    each on its own claims. `reason` says all of it.
+    """
 
     status = serializers.ChoiceField(
         source="verification",
@@ -52,10 +93,15 @@ class VerificationSerializer(serializers.ModelSerializer):
     verdict = BlankAsNullChoiceField(
         choices=Verdict.choices, read_only=True, allow_null=True, help_text="An editor's verdict, if any."
     )
+    subjects = SubjectsVerificationSerializer(
+        source="*", read_only=True, help_text="Attribution, casualties and control, each on its own claims."
+    )
 
     class Meta:
         model = Event
-        fields = ["status", "reason", "independent_reports", "verdict", "verdict_reason", "verdict_at"]
+        fields = [
+            "status", "reason", "independent_reports", "verdict", "verdict_reason", "verdict_at", "subjects",
+        ]  # fmt: skip
         read_only_fields = fields
 
 
@@ -113,6 +159,8 @@ class EventSerializer(LocationPointMixin, serializers.ModelSerializer):
             "fatalities_low",
             "fatalities_best",
             "fatalities_high",
+            "claimed_fatalities_low",
+            "claimed_fatalities_high",
             "civilian_targeting",
             "summary",
             "notes",
@@ -151,6 +199,7 @@ class EventClaimSerializer(serializers.ModelSerializer):
             "speaker",
             "stance",
             "subject",
+            "casualties_of",
             "quote",
             "claimed_fatalities_low",
             "claimed_fatalities_high",
@@ -243,6 +292,7 @@ class ClaimWriteSerializer(serializers.ModelSerializer):
             "speaker",
             "stance",
             "subject",
+            "casualties_of",
             "quote",
             "claimed_fatalities_low",
             "claimed_fatalities_high",

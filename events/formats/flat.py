@@ -40,9 +40,14 @@ FLAT_COLUMNS = [
     ("fatalities_low", "Lowest credible number killed; empty when unknown"),
     ("fatalities_best", "Best estimate killed; empty when unknown"),
     ("fatalities_high", "Highest credible number killed; empty when unknown"),
+    ("claimed_fatalities_low", "Smallest total killed any claim asserts; empty when no claim gives one"),
+    ("claimed_fatalities_high", "Largest total killed any claim asserts; empty when none or open-ended"),
     ("civilian_targeting", "Whether civilians were the target"),
     ("verification", "Verification status, derived from the claims"),
     ("verification_reason", "Why, in words"),
+    ("attribution_verification", "Status of the claims about who did it; empty when none"),
+    ("casualties_verification", "Status of the claims about casualties; empty when none"),
+    ("control_verification", "Status of the claims about territorial control; empty when none"),
     ("independent_reports", "Independent asserting reports"),
     ("summary", "What happened, as far as is known"),
     ("notes", "Curators' notes"),
@@ -62,7 +67,9 @@ ROLE_COLUMNS = {
 LEVEL_COLUMNS = {0: "country", 1: "admin1", 2: "admin2", 3: "admin3"}
 OWN_COLUMNS = [
     "id", "date_precision", "location_id", "geo_precision", "fatalities_low", "fatalities_best",
-    "fatalities_high", "civilian_targeting", "verification", "verification_reason", "independent_reports",
+    "fatalities_high", "claimed_fatalities_low", "claimed_fatalities_high", "civilian_targeting", "verification",
+    "verification_reason", "attribution_verification", "casualties_verification", "control_verification",
+    "independent_reports",
     "summary", "notes", "acled_event_id", "ucdp_ged_id",
 ]  # fmt: skip
 

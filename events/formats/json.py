@@ -7,6 +7,8 @@ schema (the contract) and this function cannot drift apart.
 
 from rest_framework import serializers
 
+from ..models import SUBJECT_PREFIXES
+
 _DATETIME = serializers.DateTimeField()
 
 
@@ -52,6 +54,8 @@ def event_json(record: dict) -> dict:
         "fatalities_low": record["fatalities_low"],
         "fatalities_best": record["fatalities_best"],
         "fatalities_high": record["fatalities_high"],
+        "claimed_fatalities_low": record["claimed_fatalities_low"],
+        "claimed_fatalities_high": record["claimed_fatalities_high"],
         "civilian_targeting": record["civilian_targeting"],
         "summary": record["summary"],
         "notes": record["notes"],
@@ -65,6 +69,13 @@ def event_json(record: dict) -> dict:
             "verdict": record["verdict"] or None,
             "verdict_reason": record["verdict_reason"],
             "verdict_at": _datetime(record["verdict_at"]),
+            "subjects": {
+                subject: {
+                    "status": record[f"{prefix}_verification"] or None,
+                    "reason": record[f"{prefix}_reason"],
+                }
+                for subject, prefix in SUBJECT_PREFIXES.items()
+            },
         },
         "created_at": _datetime(record["created_at"]),
         "updated_at": _datetime(record["updated_at"]),

@@ -25,6 +25,8 @@ VALUE_FIELDS = (
     "geo_precision", "latitude", "longitude", "fatalities_low", "fatalities_best", "fatalities_high",
     "civilian_targeting", "summary", "notes", "acled_event_id", "ucdp_ged_id",
     "verification", "verification_reason", "independent_reports", "verdict", "verdict_reason", "verdict_at",
+    "attribution_verification", "attribution_reason", "casualties_verification", "casualties_reason",
+    "control_verification", "control_reason", "claimed_fatalities_low", "claimed_fatalities_high",
     "created_at", "updated_at",
 )  # fmt: skip
 

@@ -67,6 +67,7 @@ class ClaimRow:
     quote: str = ""
     claimed_fatalities_low: int | None = None
     claimed_fatalities_high: int | None = None
+    casualties_of: str = Claim.CasualtiesOf.ALL
 
 
 @dataclass
@@ -420,9 +421,9 @@ def _write_roles_and_tags(written: list, replace: list[int]) -> None:
 
 REPORT_COLUMNS = ["source_id", "title", "url", "author", "published_on", "notes", "import_key", "created_at",
                   "updated_at"]  # fmt: skip
-CLAIM_COLUMNS = ["event_id", "report_id", "claimant_id", "speaker_id", "stance", "subject", "quote",
-                 "claimed_fatalities_low", "claimed_fatalities_high", "claimed_on", "notes", "created_at",
-                 "updated_at"]  # fmt: skip
+CLAIM_COLUMNS = ["event_id", "report_id", "claimant_id", "speaker_id", "stance", "subject", "casualties_of",
+                 "quote", "claimed_fatalities_low", "claimed_fatalities_high", "claimed_on", "notes",
+                 "created_at", "updated_at"]  # fmt: skip
 
 
 def _title(text: str) -> str:
@@ -455,7 +456,7 @@ def _write_claims(written: list, resolver: _Resolver, now) -> set[int]:
         if signature in recorded:
             continue
         recorded.add(signature)
-        claims.append((event.pk, reports[c.report_key], claimant, None, c.stance, c.subject, c.quote,
+        claims.append((event.pk, reports[c.report_key], claimant, None, c.stance, c.subject, c.casualties_of, c.quote,
                        c.claimed_fatalities_low, c.claimed_fatalities_high, c.published_on, "", now, now))  # fmt: skip
     insert_rows_with_history(Claim, CLAIM_COLUMNS, claims, reason="import")
     return {claim[0] for claim in claims}

@@ -22,8 +22,9 @@ WATCHED = {
     Report: "source_id",
     Claim: "event_id",
 }
-# An event's own fields that the derivation reads; any other field can change without re-deriving.
-EVENT_INPUTS = {"verdict", "verdict_reason", "deleted_at"}
+# An event's own fields that the derivation reads (the sub-event type says whether it is a change of
+# control); any other field can change without re-deriving.
+EVENT_INPUTS = {"verdict", "verdict_reason", "deleted_at", "sub_event_type", "sub_event_type_id"}
 
 
 @receiver(post_init, sender=Actor)

@@ -1,4 +1,5 @@
-"""The one owner of an event's derived verification state (status, reason, independent reports).
+"""The one owner of an event's derived verification state (status, reason, independent reports, each other
+subject's status and reason, the range of claimed fatalities: models.EVENT_DERIVED_FIELDS).
 
 Every write path — services, the admin, importers, plain ORM saves and deletes — only *marks* what it
 touched (events, or reports, sources and actors whose change can move an event's status); the receivers in
@@ -30,7 +31,7 @@ from sources.models import Report, ReportDerivation
 
 from ..claimants import actor_and_members, claims_made_by
 from ..models import EVENT_DERIVED_FIELDS, Claim, Event, EventActor
-from .rules import ASSERTING, VerificationResult, derive
+from .rules import ASSERTING, CONTROL_CHANGE_TYPES, VerificationResult, derive
 
 BATCH_SIZE = 1000
 
@@ -173,11 +174,16 @@ class _Claim:
     claimant: _Actor | None
     speaker: _Actor | None
     report: _Report
+    subject: str
+    casualties_of: str
+    claimed_fatalities_low: int | None
+    claimed_fatalities_high: int | None
 
 
 CLAIM_VALUES = (
     "event_id", "stance", "report_id", "claimed_on", "report__published_on", "report__source_id",
     "report__source__name", "report__source__operated_by_id", "claimant_id", "speaker_id",
+    "subject", "casualties_of", "claimed_fatalities_low", "claimed_fatalities_high",
 )  # fmt: skip
 
 
@@ -202,13 +208,14 @@ def _load_claims(event_ids: list[int]) -> dict[int, list[_Claim]]:
         operator,
         claimant,
         speaker,
+        *about,
     ) in rows:
         source = sources.get(source_id)
         if source is None:
             source = sources[source_id] = _Source(source_name, actors.get(operator))
         claims[event_id].append(
             _Claim(stance, report_id, claimed_on, actors.get(claimant), actors.get(speaker),
-                   _Report(source_id, published_on, source))
+                   _Report(source_id, published_on, source), *about)
         )  # fmt: skip
     return claims
 
@@ -233,10 +240,14 @@ def _results(events: list[Event]) -> dict[int, VerificationResult]:
     event_ids = [event.pk for event in events]
     claims = _load_claims(event_ids)
     parties: dict[int, set[int]] = {pk: set() for pk in event_ids}
-    for event_id, actor_id in EventActor.objects.filter(event_id__in_ids=event_ids).values_list(
-        "event_id", "actor_id"
+    sides: dict[int, dict[str, list[str]]] = {pk: {} for pk in event_ids}
+    for event_id, actor_id, role, name in (
+        EventActor.objects.filter(event_id__in_ids=event_ids)
+        .order_by("id")
+        .values_list("event_id", "actor_id", "role", "actor__name")
     ):
         parties[event_id].add(actor_id)
+        sides[event_id].setdefault(role, []).append(name)
     # Independence only matters between two or more asserting reports: skip the walk otherwise.
     asserting_reports = {
         c.report_id for event_claims in claims.values() for c in event_claims if c.stance in ASSERTING
@@ -249,6 +260,8 @@ def _results(events: list[Event]) -> dict[int, VerificationResult]:
             claims=claims[event.pk],
             party_ids=parties[event.pk],
             links=links,
+            control_change=event.sub_event_type.slug in CONTROL_CHANGE_TYPES,
+            sides={role: " and ".join(names) for role, names in sides[event.pk].items()},
         )
         for event in events
     }
@@ -258,17 +271,18 @@ def _rederive_batch(event_ids: list[int]) -> int:
     events = list(
         Event.all_objects.select_for_update(no_key=True)
         .filter(pk__in_ids=event_ids)
+        .select_related("sub_event_type")
         .order_by("pk")
-        .only("pk", "verdict", "verdict_reason", *EVENT_DERIVED_FIELDS)
+        .only("pk", "verdict", "verdict_reason", "sub_event_type__slug", *EVENT_DERIVED_FIELDS)
     )
     results = _results(events)
     changed = []
     now = timezone.now()
     for event in events:
-        result = results[event.pk]
-        values = (result.status, result.reason, result.independent_reports)
-        if _derived(event) != values:
-            event.verification, event.verification_reason, event.independent_reports = values
+        values = results[event.pk].fields()
+        if _derived(event) != tuple(values[name] for name in EVENT_DERIVED_FIELDS):
+            for name, value in values.items():
+                setattr(event, name, value)
             event.updated_at = now  # sync clients see a status change as a change
             changed.append(event)
     update_rows(
@@ -278,7 +292,7 @@ def _rederive_batch(event_ids: list[int]) -> int:
 
 
 def _derived(event: Event) -> tuple:
-    return (event.verification, event.verification_reason, event.independent_reports)
+    return tuple(getattr(event, name) for name in EVENT_DERIVED_FIELDS)
 
 
 def event_verification(event: Event) -> VerificationResult:
