@@ -22,6 +22,14 @@ def authenticate_key(key: str):
     raise AuthenticationFailed("Invalid token.")
 
 
+# Sent with every 401 (WWW-Authenticate): both schemes a client may use.
+CHALLENGE = 'Bearer realm="api", Token realm="api"'
+NOT_AUTHENTICATED = (
+    "Authentication credentials were not provided. Send an API token as `Authorization: Bearer <token>` "
+    "(or `Authorization: Token <token>`)."
+)
+
+
 class ApiTokenAuthentication(BaseAuthentication):
     """`Authorization: Token <key>`; the key is looked up by prefix and compared by hash in constant time."""
 
@@ -36,4 +44,21 @@ class ApiTokenAuthentication(BaseAuthentication):
         return authenticate_key(header[1].decode(errors="replace"))
 
     def authenticate_header(self, request):
-        return self.keyword
+        return CHALLENGE
+
+
+class BearerTokenAuthentication(ApiTokenAuthentication):
+    """`Authorization: Bearer <key>` with one of this server's API tokens (what generated SDKs send)."""
+
+    keyword = "Bearer"
+
+
+def exception_handler(exc, context):
+    """DRF's, with a 401 that says how to authenticate instead of only that one did not."""
+    from rest_framework.exceptions import NotAuthenticated
+    from rest_framework.views import exception_handler as drf_exception_handler
+
+    response = drf_exception_handler(exc, context)
+    if isinstance(exc, NotAuthenticated) and response is not None:
+        response.data = {"detail": NOT_AUTHENTICATED}
+    return response

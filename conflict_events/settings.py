@@ -11,6 +11,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from conflict_events import __version__
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -178,7 +180,9 @@ X_FRAME_OPTIONS = "DENY"
 
 REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.DjangoModelPermissionsOrAnonReadOnly"],
+    "EXCEPTION_HANDLER": "access.authentication.exception_handler",
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "access.authentication.BearerTokenAuthentication",
         "access.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
@@ -200,17 +204,26 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "VERSION": "1",
+    # A package version: generated SDKs take it as theirs (PEP 440 / semver); the path says /v1/.
+    "VERSION": __version__,
+    "OAS_VERSION": "3.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Bodies are JSON: the browsable API keeps its forms, the schema (and so every SDK) sends JSON only.
+    "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.api.schema.describe_generic_fields",
+        "core.api.schema.blank_or_url_is_any_of",
+        "core.api.schema.integer_enum_names",
+        "core.api.schema.package_version",
     ],
     "ENUM_NAME_OVERRIDES": {
         "VerificationEnum": "events.models.Verification",
         "LocationLevelEnum": "locations.models.Location.Level",
+        "DatePrecisionEnum": "events.precision.DatePrecision",
+        "GeoPrecisionEnum": "events.precision.GeoPrecision",
         "ActorKindEnum": "actors.models.ActorKind",
         "SourceKindEnum": "sources.models.SourceKind",
         "EventCoordinatesFromEnum": ["event", "location", "enclosing_area"],

@@ -124,11 +124,11 @@ def test_track_records_count_claims_and_events_apart(reviewer, client):
     nrf = client.get("/api/v1/actors/2/track_record/").json()
     claims, events = nrf["claims"], nrf["events"]
     # 11 claims: 3 about the takeovers (disputed), 6 that fighting happened and 2 that the Taliban lost a
-    # commander (only claimed: open); about 9 events, 3 of them disputed.
-    assert (claims["total"], claims["disputed"], claims["open"], claims["confirmed"], claims["refuted"]) == (
+    # commander (only claimed: unresolved); about 9 events, 3 of them disputed.
+    assert (claims["total"], claims["disputed"], claims["unresolved"], claims["confirmed"], claims["refuted"]) == (
         11, 3, 8, 0, 0,
     )  # fmt: skip
-    assert (events["total"], events["disputed"], events["open"]) == (9, 3, 6)
+    assert (events["total"], events["disputed"], events["unresolved"]) == (9, 3, 6)
     assert (
         client.get("/api/v1/actors/3/track_record/").json()["claims"]["total"] == 11
     )  # Nazary spoke every one

@@ -11,8 +11,12 @@ class ActorBriefSerializer(serializers.ModelSerializer):
 
 
 class ActorSerializer(serializers.ModelSerializer):
-    country = LocationBriefSerializer(read_only=True, help_text="The country it belongs to, if any.")
-    affiliation = ActorBriefSerializer(read_only=True, help_text="The organisation it belongs to, if any.")
+    country = LocationBriefSerializer(
+        read_only=True, allow_null=True, help_text="The country it belongs to, if any."
+    )
+    affiliation = ActorBriefSerializer(
+        read_only=True, allow_null=True, help_text="The organisation it belongs to, if any."
+    )
     aliases = serializers.SlugRelatedField(
         many=True, read_only=True, slug_field="name", help_text="Other names it is known by."
     )

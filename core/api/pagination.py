@@ -10,6 +10,7 @@ import datetime
 import json
 from collections import OrderedDict
 from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
 
 from django.db.models import F, Q, QuerySet
 from rest_framework.exceptions import ValidationError
@@ -154,20 +155,37 @@ class KeysetPagination(BasePagination):
         return self._link(self.previous_cursor)
 
     def get_paginated_response(self, data):
+        next_link, previous_link = self.get_next_link(), self.get_previous_link()
         return Response(
-            OrderedDict(
-                [("next", self.get_next_link()), ("previous", self.get_previous_link()), ("results", data)]
-            )
-        )
+            OrderedDict([
+                ("next", next_link),
+                ("previous", previous_link),
+                # The cursors alone, for clients that build their own requests (SDKs pass `cursor=`).
+                ("next_cursor", self._cursor_in(next_link)),
+                ("previous_cursor", self._cursor_in(previous_link)),
+                ("results", data),
+            ])
+        )  # fmt: skip
+
+    def _cursor_in(self, link: str | None) -> str | None:
+        if link is None:
+            return None
+        return parse_qs(urlsplit(link).query).get(self.cursor_query_param, [None])[0]
 
     def get_paginated_response_schema(self, schema):
-        link = {"type": "string", "nullable": True, "format": "uri"}
+        link = {"type": ["string", "null"], "format": "uri"}
+        cursor = {"type": ["string", "null"]}
         return {
             "type": "object",
-            "required": ["next", "previous", "results"],
+            "required": ["next", "previous", "next_cursor", "previous_cursor", "results"],
             "properties": {
                 "next": {**link, "description": "The next page, or null on the last page."},
                 "previous": {**link, "description": "The previous page, or null on the first page."},
+                "next_cursor": {**cursor, "description": "The `cursor` of the next page; null on the last."},
+                "previous_cursor": {
+                    **cursor,
+                    "description": "The `cursor` of the previous page; null on the first.",
+                },
                 "results": schema,
             },
         }

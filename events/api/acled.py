@@ -83,7 +83,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from access.authentication import ApiTokenAuthentication, authenticate_key
+from access.authentication import ApiTokenAuthentication, BearerTokenAuthentication, authenticate_key
 from actors.models import Actor, ActorAlias
 from locations.countries import country_name_for_export, country_ref, iso_numeric, normalise_name
 from locations.models import Location, LocationAlias
@@ -827,12 +827,6 @@ class AcledKeyAuthentication(BaseAuthentication):
             return None
 
 
-class BearerTokenAuthentication(ApiTokenAuthentication):
-    """`Authorization: Bearer <key>` with one of this server's API tokens (ACLED's newer clients send one)."""
-
-    keyword = "Bearer"
-
-
 class AcledKeyScheme(OpenApiAuthenticationExtension):
     target_class = AcledKeyAuthentication
     name = "acledKey"
@@ -844,14 +838,6 @@ class AcledKeyScheme(OpenApiAuthenticationExtension):
             "name": "key",
             "description": "An API token of this server as ACLED's `key` parameter; an unknown key is ignored.",
         }
-
-
-class BearerTokenScheme(OpenApiAuthenticationExtension):
-    target_class = BearerTokenAuthentication
-    name = "bearerAuth"
-
-    def get_security_definition(self, auto_schema):
-        return {"type": "http", "scheme": "bearer", "description": "`Bearer <key>` with an API token."}
 
 
 class AcledReadView(APIView):

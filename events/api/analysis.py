@@ -91,7 +91,7 @@ class OutcomesSerializer(serializers.Serializer):
     confirmed = serializers.IntegerField(help_text="…now confirmed by an editor or corroborated.")
     refuted = serializers.IntegerField(help_text="…refuted by an editor.")
     disputed = serializers.IntegerField(help_text="…now disputed.")
-    open = serializers.IntegerField(help_text="…still claimed, reported or unverified.")
+    unresolved = serializers.IntegerField(help_text="…still claimed, reported or unverified.")
 
 
 class ClaimOutcomesSerializer(OutcomesSerializer):
@@ -120,7 +120,7 @@ TRACK_OUTCOMES = {
     "confirmed": [Verification.CONFIRMED, Verification.CORROBORATED],
     "refuted": [Verification.REFUTED],
     "disputed": [Verification.DISPUTED],
-    "open": [Verification.CLAIMED, Verification.REPORTED, Verification.UNVERIFIED],
+    "unresolved": [Verification.CLAIMED, Verification.REPORTED, Verification.UNVERIFIED],
 }
 # The status that judges a claim: its subject's, or the event's for a claim about occurrence.
 CLAIM_OUTCOME = Case(

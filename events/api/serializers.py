@@ -11,10 +11,26 @@ from ..models import Claim, Event, EventActor, EventType, SubEventType, Verdict,
 
 
 class BlankAsNullChoiceField(serializers.ChoiceField):
-    """A choice stored as '' when absent, shown as null: clients get an enum or nothing, never ''."""
+    """A choice stored as '' when absent, shown as null: clients get an enum or nothing, never ''. Written,
+    null (or '') is stored as ''."""
 
     def to_representation(self, value):
         return None if value == "" else super().to_representation(value)
+
+    def validate_empty_values(self, data):
+        if data is None or data == "":
+            return True, ""
+        return super().validate_empty_values(data)
+
+
+def _casualties_of(**kwargs) -> BlankAsNullChoiceField:
+    return BlankAsNullChoiceField(
+        choices=[(value, label) for value, label in Claim.CasualtiesOf.choices if value],
+        allow_null=True,
+        help_text="Whose dead a casualty claim counts; null: not said (everyone). One claim per side, as the "
+        "source gives them.",
+        **kwargs,
+    )
 
 
 class EventTypeBriefSerializer(serializers.ModelSerializer):
@@ -189,6 +205,7 @@ class EventClaimSerializer(serializers.ModelSerializer):
         read_only=True, allow_null=True, help_text="The person who spoke for the claimant, if named."
     )
     report = ReportBriefSerializer(read_only=True, help_text="The report the claim was made in.")
+    casualties_of = _casualties_of(read_only=True)
 
     class Meta:
         model = Claim
@@ -282,6 +299,7 @@ class ClaimWriteSerializer(serializers.ModelSerializer):
     event = serializers.PrimaryKeyRelatedField(
         queryset=Event.objects.all(), help_text="The event it is about."
     )
+    casualties_of = _casualties_of(required=False)
 
     class Meta:
         model = Claim

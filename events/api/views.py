@@ -84,6 +84,26 @@ class EventViewSet(ResourceViewSet):
         "fatalities": ("fatalities_sort", int),
     }
     default_ordering = "-date_start"
+    # What `format=` streams instead of JSON pages, documented as the 200's other media types.
+    schema_alternative_media = {
+        "list": {
+            "text/csv": {
+                "type": "string",
+                "description": "format=csv: one flat row per event (columns in docs/IMPORT_EXPORT.md); "
+                "format=acled or ucdp: ACLED's or UCDP GED's columns.",
+            },
+            "application/geo+json": {
+                "type": "object",
+                "description": "format=geojson: a FeatureCollection, one Feature per event, the flat row as "
+                "its properties.",
+                "required": ["type", "features"],
+                "properties": {
+                    "type": {"type": "string", "enum": ["FeatureCollection"]},
+                    "features": {"type": "array", "items": {"type": "object"}},
+                },
+            },
+        }
+    }
 
     def get_queryset(self):
         queryset = Event.objects.annotate(fatalities_sort=Coalesce("fatalities_best", Value(-1)))
@@ -97,7 +117,7 @@ class EventViewSet(ResourceViewSet):
 
     def get_renderers(self):
         renderers = [JSONRenderer(), BrowsableAPIRenderer()]
-        # The schema documents exports through the `format` parameter: a streamed file has no JSON schema.
+        # The schema documents exports through `format` and `schema_alternative_media`.
         if getattr(self, "action", None) == "list" and not getattr(self, "swagger_fake_view", False):
             renderers += [CSVRenderer(), GeoJSONRenderer(), AcledCSVRenderer(), UcdpCSVRenderer()]
         return renderers

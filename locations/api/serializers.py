@@ -43,7 +43,9 @@ class LocationWithAncestorsSerializer(LocationBriefSerializer):
 
 
 class LocationSerializer(LocationPointMixin, serializers.ModelSerializer):
-    parent = LocationBriefSerializer(read_only=True, help_text="The enclosing area; null for a country.")
+    parent = LocationBriefSerializer(
+        read_only=True, allow_null=True, help_text="The enclosing area; null for a country."
+    )
     ancestors = LocationBriefSerializer(
         many=True, read_only=True, help_text="Enclosing areas, country first."
     )

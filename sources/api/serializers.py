@@ -12,9 +12,13 @@ class SourceBriefSerializer(serializers.ModelSerializer):
 
 
 class SourceSerializer(serializers.ModelSerializer):
-    country = LocationBriefSerializer(read_only=True, help_text="The country it is based in, if known.")
+    country = LocationBriefSerializer(
+        read_only=True, allow_null=True, help_text="The country it is based in, if known."
+    )
     operated_by = ActorBriefSerializer(
-        read_only=True, help_text="The actor whose channel this is: its posts speak for that actor."
+        read_only=True,
+        allow_null=True,
+        help_text="The actor whose channel this is: its posts speak for that actor.",
     )
 
     class Meta:
