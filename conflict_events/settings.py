@@ -194,6 +194,10 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
     # Anonymous reads per client address; authenticated users are not throttled.
     "DEFAULT_THROTTLE_RATES": {"anon": os.environ.get("ANON_THROTTLE_RATE", "3000/hour")},
+    # The client is the connecting address unless TRUSTED_PROXIES reverse proxies sit in front and append to
+    # X-Forwarded-For; with DRF's default (None) any client could name itself anew in that header on each
+    # request and never be throttled.
+    "NUM_PROXIES": env_int("TRUSTED_PROXIES", 0),
 }
 # The largest request body the API accepts (bytes); larger ones get 413 before they are read.
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 1_000_000, minimum=1)

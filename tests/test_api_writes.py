@@ -311,12 +311,20 @@ class TestTokens:
         assert ApiToken.objects.get(key_hash=hash_token(key)).user == staff_client.user
 
 
-def test_anonymous_clients_are_throttled(client, settings):
+@pytest.mark.parametrize("forwarded", [False, True], ids=["plain", "new X-Forwarded-For each time"])
+def test_anonymous_clients_are_throttled(client, forwarded):
+    """A client cannot escape the limit by inventing an X-Forwarded-For per request: forwarded headers are
+    trusted only from TRUSTED_PROXIES proxies (none by default)."""
     from rest_framework.throttling import AnonRateThrottle
 
     AnonRateThrottle.THROTTLE_RATES = {**AnonRateThrottle.THROTTLE_RATES, "anon": "3/minute"}
     try:
-        codes = [client.get("/api/v1/sources/").status_code for _ in range(4)]
+        codes = [
+            client.get(
+                "/api/v1/sources/", **({"HTTP_X_FORWARDED_FOR": f"10.0.0.{n}"} if forwarded else {})
+            ).status_code
+            for n in range(4)
+        ]
     finally:
         from rest_framework.settings import api_settings
 

@@ -1,7 +1,7 @@
 import datetime
 
 from django.db import transaction
-from django.db.models import Value
+from django.db.models import IntegerField, Value
 from django.db.models.functions import Coalesce
 from django.http import StreamingHttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -106,7 +106,11 @@ class EventViewSet(ResourceViewSet):
     }
 
     def get_queryset(self):
-        queryset = Event.objects.annotate(fatalities_sort=Coalesce("fatalities_best", Value(-1)))
+        # A signed type: as the positive field's own type, Django reads `< -1` / `> -1` as out of the
+        # field's range and drops the condition, so a cursor never got past the unknowns.
+        queryset = Event.objects.annotate(
+            fatalities_sort=Coalesce("fatalities_best", Value(-1), output_field=IntegerField())
+        )
         # A list reads plain records (paginate_queryset); one event is read with its claims.
         return queryset if self.action == "list" else queryset.for_detail()
 
