@@ -6,6 +6,7 @@ security settings that `manage.py check --deploy` asks for. Bad values fail loud
 """
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -52,12 +53,17 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 DEBUG = env_bool("DEBUG", True)
 
+DEVELOPMENT_SECRET_KEY = "development-only-insecure-key-do-not-use-in-production"
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is false")
     # Development only: a fixed key so sessions survive restarts of the dev server.
-    SECRET_KEY = "development-only-insecure-key-do-not-use-in-production"
+    SECRET_KEY = DEVELOPMENT_SECRET_KEY
+elif not DEBUG and (SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
+    raise ImproperlyConfigured(
+        "SECRET_KEY is too weak for DEBUG=false: give at least 50 random characters (not the development key)."
+    )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"] if DEBUG else [])
 if not DEBUG and not ALLOWED_HOSTS:
@@ -178,9 +184,22 @@ if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
 
+# Checked at start-up, not at the first anonymous request: "<count>/<second|minute|hour|day>".
+ANON_THROTTLE_RATE = os.environ.get("ANON_THROTTLE_RATE", "3000/hour")
+if not re.fullmatch(r"[0-9]+/(s|sec|second|m|min|minute|h|hour|d|day)", ANON_THROTTLE_RATE):
+    raise ImproperlyConfigured(
+        f"ANON_THROTTLE_RATE must look like 3000/hour or 10/minute, not {ANON_THROTTLE_RATE!r}."
+    )
+
 REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.DjangoModelPermissionsOrAnonReadOnly"],
     "EXCEPTION_HANDLER": "access.authentication.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "core.api.negotiation.JSONParser",
+        "rest_framework.parsers.FormParser",  # the browsable API's forms; not in the schema
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "core.api.negotiation.ExplicitFormatNegotiation",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "access.authentication.BearerTokenAuthentication",
         "access.authentication.ApiTokenAuthentication",
@@ -193,7 +212,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
     # Anonymous reads per client address; authenticated users are not throttled.
-    "DEFAULT_THROTTLE_RATES": {"anon": os.environ.get("ANON_THROTTLE_RATE", "3000/hour")},
+    "DEFAULT_THROTTLE_RATES": {"anon": ANON_THROTTLE_RATE},
     # The client is the connecting address unless TRUSTED_PROXIES reverse proxies sit in front and append to
     # X-Forwarded-For; with DRF's default (None) any client could name itself anew in that header on each
     # request and never be throttled.
@@ -215,7 +234,7 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "COMPONENT_SPLIT_REQUEST": True,
     # Bodies are JSON: the browsable API keeps its forms, the schema (and so every SDK) sends JSON only.
-    "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
+    "PARSER_WHITELIST": ["core.api.negotiation.JSONParser"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.api.schema.describe_generic_fields",

@@ -27,10 +27,36 @@ def healthz(request):
     return JsonResponse({"status": "ok", "version": __version__})
 
 
+_migrated = False
+
+
+def readyz(request):
+    """Readiness: the database answers and every migration is applied (503 with the reason otherwise), so
+    a load balancer sends traffic only to an instance that can serve it."""
+    global _migrated
+    from django.db import DatabaseError, connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        if not _migrated:
+            executor = MigrationExecutor(connection)
+            pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+            if pending:
+                return JsonResponse({"status": "unavailable", "reason": f"{len(pending)} migrations pending"},
+                                    status=503, headers={"Retry-After": "30"})  # fmt: skip
+            _migrated = True  # applied migrations stay applied while the process runs
+    except DatabaseError:
+        return JsonResponse({"status": "unavailable", "reason": "the database does not answer"}, status=503,
+                            headers={"Retry-After": "5"})  # fmt: skip
+    return JsonResponse({"status": "ready", "version": __version__})
+
+
 def root(request):
     return HttpResponse(
         "Conflict Events API\n\nAPI: /api/v1/\nDocs: /api/docs/ and /api/redoc/\nSchema: /api/schema/\n"
-        "Admin: /admin/\nHealth: /healthz\n",
+        "Admin: /admin/\nHealth: /healthz (alive), /readyz (database reachable, migrations applied)\n",
         content_type="text/plain; charset=utf-8",
     )
 
@@ -38,6 +64,7 @@ def root(request):
 urlpatterns = [
     path("", root),
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path(
         "api/v1/",
         include(
@@ -70,3 +97,15 @@ urlpatterns = [
     path("admin/import/", admin.site.admin_view(import_view), name="admin-import-events"),
     path("admin/", admin.site.urls),
 ]
+
+
+def not_found(request, exception=None):
+    """A URL that names nothing: JSON under /api/ (what API clients parse), Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
+
+
+handler404 = not_found

@@ -5,7 +5,14 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from actors.models import Actor, ActorAlias
-from core.api.filters import IdsFilter, IntegerFilter, SlugsFilter, ordering_filter, updated_since_filter
+from core.api.filters import (
+    IdsFilter,
+    IntegerFilter,
+    IsoDateFilter,
+    SlugsFilter,
+    ordering_filter,
+    updated_since_filter,
+)
 from locations.filters import CountryFilter, LocationIdFilter
 from locations.geo import BBoxField, NearField, filter_near, in_bbox
 from locations.models import Location, LocationAlias
@@ -52,12 +59,12 @@ def events_with_actor(actors, role: str | None = None) -> Q:
 
 
 class EventFilterSet(django_filters.FilterSet):
-    date_after = django_filters.DateFilter(
+    date_after = IsoDateFilter(
         field_name="date_end",
         lookup_expr="gte",
         help_text="Events whose date range ends on or after this date (YYYY-MM-DD): ranges that overlap.",
     )
-    date_before = django_filters.DateFilter(
+    date_before = IsoDateFilter(
         field_name="date_start",
         lookup_expr="lte",
         help_text="Events whose date range starts on or before this date (YYYY-MM-DD): ranges that overlap.",
@@ -247,10 +254,10 @@ class ClaimFilterSet(django_filters.FilterSet):
     subject = django_filters.MultipleChoiceFilter(
         choices=Claim.Subject.choices, help_text="What is claimed (any of)."
     )
-    claimed_after = django_filters.DateFilter(
+    claimed_after = IsoDateFilter(
         field_name="claimed_on", lookup_expr="gte", help_text="Claimed on or after this date."
     )
-    claimed_before = django_filters.DateFilter(
+    claimed_before = IsoDateFilter(
         field_name="claimed_on", lookup_expr="lte", help_text="Claimed on or before this date."
     )
     updated_since = updated_since_filter()

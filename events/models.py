@@ -391,6 +391,14 @@ class Event(models.Model):
     def __str__(self) -> str:
         return f"{self.date_start.isoformat()} {self.summary[:80]}"
 
+    @property
+    def etag_extra(self) -> str:
+        """The claims the event's detail lists (ids and last change), so that its ETag moves with them: a
+        claim edited without moving the status does not touch the event row. Reads the prefetched claims."""
+        claims = self.claims.all()
+        latest = max((c.updated_at for c in claims), default=None)
+        return f"{len(claims)}:{sum(c.pk for c in claims)}:{latest.isoformat() if latest else ''}"
+
     def clean(self) -> None:
         errors = {}
         self.acled_event_id = (self.acled_event_id or "").strip() or None

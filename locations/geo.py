@@ -1,8 +1,9 @@
 """Spatial parameters (`bbox`, `near`) and the queries behind them, on SQLite and PostgreSQL alike.
 
 Points are plain latitude/longitude columns; distances are great-circle (spherical law of cosines on a
-6371 km sphere), after a bounding-box pre-filter that the coordinate indexes can serve. Boxes and circles
-that cross the antimeridian are not supported and are refused rather than answered wrongly.
+6371 km sphere), after a bounding-box pre-filter that the coordinate indexes can serve. A circle that
+crosses the antimeridian is pre-filtered by the two longitude ranges on either side of it; a box given as
+`bbox` that would cross it is refused rather than guessed (give two boxes).
 """
 
 import math
@@ -29,17 +30,6 @@ class Near:
     lat: float
     lon: float
     km: float
-
-    def bbox(self) -> BBox:
-        dlat = self.km / KM_PER_DEGREE
-        cos_lat = math.cos(math.radians(self.lat))
-        dlon = 180.0 if cos_lat < 1e-6 else min(180.0, self.km / (KM_PER_DEGREE * cos_lat))
-        return BBox(
-            max(-180.0, self.lon - dlon),
-            max(-90.0, self.lat - dlat),
-            min(180.0, self.lon + dlon),
-            min(90.0, self.lat + dlat),
-        )
 
 
 def _floats(value: str, count: int, what: str) -> list[float]:
@@ -113,10 +103,32 @@ def great_circle_km(lat_field: str, lon_field: str, near: Near):
     return Value(EARTH_RADIUS_KM) * ACos(clamped)
 
 
+def near_prefilter(lat_field: str, lon_field: str, near: Near) -> Q:
+    """The latitude band and the longitude range(s) the circle can reach, wrapping at ±180°."""
+    dlat = near.km / KM_PER_DEGREE
+    cos_lat = math.cos(math.radians(near.lat))
+    dlon = 180.0 if cos_lat < 1e-6 else near.km / (KM_PER_DEGREE * cos_lat)
+    band = Q(
+        **{f"{lat_field}__gte": max(-90.0, near.lat - dlat), f"{lat_field}__lte": min(90.0, near.lat + dlat)}
+    )
+    if dlon >= 180 or near.lat + dlat >= 90 or near.lat - dlat <= -90:
+        return band  # the circle reaches every longitude (or a pole)
+    low, high = near.lon - dlon, near.lon + dlon
+    ranges = [(max(-180.0, low), min(180.0, high))]
+    if low < -180:
+        ranges.append((low + 360, 180.0))
+    if high > 180:
+        ranges.append((-180.0, high - 360))
+    lons = Q()
+    for start, end in ranges:
+        lons |= Q(**{f"{lon_field}__gte": start, f"{lon_field}__lte": end})
+    return band & lons
+
+
 def filter_near(queryset: QuerySet, lat_field: str, lon_field: str, near: Near, alias: str) -> QuerySet:
-    """Rows whose point is within `near.km` of `near`, exactly (pre-filtered by a bounding box)."""
+    """Rows whose point is within `near.km` of `near`, exactly (pre-filtered by latitude and longitude)."""
     return (
-        queryset.filter(in_bbox(lat_field, lon_field, near.bbox()))
+        queryset.filter(near_prefilter(lat_field, lon_field, near))
         .alias(**{alias: great_circle_km(lat_field, lon_field, near)})
         .filter(**{f"{alias}__lte": near.km})
     )

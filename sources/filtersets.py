@@ -2,7 +2,7 @@ import django_filters
 from django.db.models import Q
 
 from actors.models import Actor
-from core.api.filters import ordering_filter, updated_since_filter
+from core.api.filters import IsoDateFilter, ordering_filter, updated_since_filter
 from locations.filters import CountryFilter
 
 from .models import Report, Source
@@ -34,10 +34,10 @@ class ReportFilterSet(django_filters.FilterSet):
     source = django_filters.ModelMultipleChoiceFilter(
         queryset=Source.objects.all(), help_text="Source id (any of)."
     )
-    published_after = django_filters.DateFilter(
+    published_after = IsoDateFilter(
         field_name="published_on", lookup_expr="gte", help_text="Published on or after this date."
     )
-    published_before = django_filters.DateFilter(
+    published_before = IsoDateFilter(
         field_name="published_on", lookup_expr="lte", help_text="Published on or before this date."
     )
     derived_from = django_filters.ModelChoiceFilter(

@@ -15,8 +15,8 @@ RESOURCES = ["events", "actors", "locations", "sources", "reports", "claims"]
 
 BAD_INPUT = [
     ("/api/v1/events/?colour=red", 400, "colour", "Unknown parameter. Allowed: actor"),
-    ("/api/v1/events/?date_after=2022-13-01", 400, "date_after", "Enter a valid date"),
-    ("/api/v1/events/?date_before=yesterday", 400, "date_before", "Enter a valid date"),
+    ("/api/v1/events/?date_after=2022-13-01", 400, "date_after", "Enter a date as YYYY-MM-DD"),
+    ("/api/v1/events/?date_before=yesterday", 400, "date_before", "Enter a date as YYYY-MM-DD"),
     ("/api/v1/events/?bbox=1,2,3", 400, "bbox", "4 comma-separated numbers"),
     ("/api/v1/events/?bbox=10,10,5,5", 400, "bbox", "must not exceed"),
     ("/api/v1/events/?bbox=0,-95,1,1", 400, "bbox", "outside -90..90"),
@@ -52,10 +52,10 @@ BAD_INPUT = [
     ("/api/v1/actors/?kind=wizard", 400, "kind", "Allowed: state_forces"),
     ("/api/v1/locations/?level=7", 400, "level", "Allowed: 0, 1, 2, 3, 4"),
     ("/api/v1/claims/?stance=hints", 400, "stance", "Allowed: asserts"),
-    ("/api/v1/reports/?published_after=May", 400, "published_after", "Enter a valid date"),
+    ("/api/v1/reports/?published_after=May", 400, "published_after", "Enter a date as YYYY-MM-DD"),
     ("/api/v1/events/abc/", 404, "detail", "Not found"),
     ("/api/v1/events/99999/", 404, "detail", "No Event matches"),
-    ("/api/v1/events/1/?format=csv", 404, "detail", "Not found"),
+    ("/api/v1/events/1/?format=csv", 400, "format", "Unknown format 'csv'. Allowed here: json"),
 ]
 
 

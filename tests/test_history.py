@@ -1,5 +1,7 @@
 """Every change is recorded: who, when, and the values before and after."""
 
+import json
+
 import pytest
 
 from actors.models import Actor
@@ -79,3 +81,53 @@ def test_every_curated_model_keeps_history():
             if model.__name__.startswith("Historical") or model._meta.auto_created:
                 continue
             assert hasattr(model, "history"), f"{model.__name__} keeps no history"
+
+
+# --- who: names for staff, roles for everyone else ---------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_readers_see_roles_and_staff_see_names(django_user_model, staff_client):
+    from django.test import Client
+
+    from access.groups import REVIEWERS
+    from tests.test_api_writes import client_for
+
+    reviewer = client_for(django_user_model, REVIEWERS)
+    event = f.EventFactory()
+    verdict = {"verdict": "confirmed", "reason": "Seen by our reporter."}
+    assert reviewer.post(f"/api/v1/events/{event.pk}/verdict/", verdict, format="json").status_code == 200
+    editor = client_for(django_user_model, "editors")
+    assert editor.delete(f"/api/v1/events/{event.pk}/").status_code == 204
+    assert reviewer.post(f"/api/v1/events/{event.pk}/restore/").status_code == 200
+
+    anonymous = Client()
+    for reader, who, verdict_by in (
+        (anonymous, {"a reviewer", "an editor"}, "a reviewer"),
+        (reviewer, {"a reviewer", "an editor"}, "a reviewer"),
+        (staff_client, {REVIEWERS, "editors"}, REVIEWERS),
+    ):
+        history = reader.get(f"/api/v1/events/{event.pk}/history/").json()
+        assert {entry["by"] for entry in history} - {None} == who
+        set_by = [
+            c["new"] for e in history for c in e["changes"] if c["field"] == "verdict_by_id" and c["new"]
+        ]
+        assert set_by == [verdict_by]  # the column naming a user is shown like `by`, never as an id
+        text = json.dumps(history)
+        if reader is not staff_client:
+            assert REVIEWERS not in text.replace("a reviewer", "") and "curator" not in text
+
+    assert editor.delete(f"/api/v1/events/{event.pk}/").status_code == 204
+    feed = anonymous.get("/api/v1/events/deleted/").json()["results"]
+    assert [(row["id"], row["deleted_by"]) for row in feed] == [(event.pk, "an editor")]
+    assert staff_client.get("/api/v1/events/deleted/").json()["results"][0]["deleted_by"] == "editors"
+    # A deleted event's history is not public any more (the admin keeps it).
+    assert anonymous.get(f"/api/v1/events/{event.pk}/history/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_ids_are_ascii_digits_only(client):
+    event = f.EventFactory()
+    assert client.get(f"/api/v1/events/{event.pk}/").status_code == 200
+    for path in ("/api/v1/events/١/", "/api/v1/events/١/history/", "/api/v1/events/１/"):
+        assert client.get(path).status_code == 404, path

@@ -43,7 +43,17 @@ def test_development_defaults_would_fail_check_deploy():
     "env, message",
     [
         ({"DEBUG": "false", "ALLOWED_HOSTS": "a.example"}, "SECRET_KEY must be set"),
-        ({"DEBUG": "false", "SECRET_KEY": "k" * 60}, "ALLOWED_HOSTS must be set"),
+        ({"DEBUG": "false", "SECRET_KEY": "k7Q-x" * 12}, "ALLOWED_HOSTS must be set"),
+        ({"DEBUG": "false", "SECRET_KEY": "k" * 60, "ALLOWED_HOSTS": "a.example"}, "SECRET_KEY is too weak"),
+        (
+            {
+                "DEBUG": "false",
+                "SECRET_KEY": "development-only-insecure-key-do-not-use-in-production",
+                "ALLOWED_HOSTS": "a.example",
+            },
+            "SECRET_KEY is too weak",
+        ),
+        ({"ANON_THROTTLE_RATE": "lots"}, "ANON_THROTTLE_RATE must look like"),
         ({"DEBUG": "maybe"}, "DEBUG must be one of"),
         ({"DB_CONN_MAX_AGE": "ten"}, "DB_CONN_MAX_AGE must be a whole number"),
         ({"SECURE_HSTS_SECONDS": "-1"}, "SECURE_HSTS_SECONDS must be at least 0"),

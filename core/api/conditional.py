@@ -15,8 +15,9 @@ class PreconditionFailed(APIException):
 
 
 def etag_of(obj) -> str:
-    """A strong validator that changes whenever the row is saved (its updated_at moves)."""
-    version = f"{type(obj).__name__}:{obj.pk}:{obj.updated_at.isoformat()}"
+    """A strong validator that changes whenever the row is saved (its updated_at moves), or anything it
+    shows with it changes (a model's `etag_extra`, e.g. the claims an event's detail lists)."""
+    version = f"{type(obj).__name__}:{obj.pk}:{obj.updated_at.isoformat()}:{getattr(obj, 'etag_extra', '')}"
     return '"' + hashlib.sha256(version.encode()).hexdigest()[:20] + '"'
 
 

@@ -46,13 +46,47 @@ class ChangeSerializer(serializers.Serializer):
     new = FieldValue(allow_null=True, help_text="Its value after.")
 
 
+def identity_for(viewer):
+    """What this viewer may see of the users who changed things: staff see usernames; everyone else a role
+    ("an editor", "a reviewer", "an administrator"), never a name or an id."""
+    show_names = bool(viewer is not None and viewer.is_authenticated and viewer.is_staff)
+    roles: dict[int, str] = {}
+
+    def identity(user) -> str | None:
+        if user is None:
+            return None
+        if show_names:
+            return user.get_username()
+        if user.pk not in roles:
+            roles[user.pk] = _role(user)
+        return roles[user.pk]
+
+    return identity
+
+
+def _role(user) -> str:
+    from access.groups import EDITORS, REVIEWERS
+
+    if user.is_superuser:
+        return "an administrator"
+    groups = set(user.groups.values_list("name", flat=True))
+    if REVIEWERS in groups:
+        return "a reviewer"
+    if EDITORS in groups:
+        return "an editor"
+    return "a curator"
+
+
+IDENTITY_HELP = (
+    "Who: a username for staff; a role (an editor, a reviewer, an administrator) for everyone else."
+)
+
+
 class HistoryEntrySerializer(serializers.Serializer):
     history_id = serializers.IntegerField(help_text="Id of this version.")
     change = serializers.ChoiceField(choices=["created", "changed", "deleted"], help_text="What happened.")
     at = serializers.DateTimeField(help_text="When.")
-    by = serializers.CharField(
-        allow_null=True, help_text="Username of who did it; null for imports and scripts."
-    )
+    by = serializers.CharField(allow_null=True, help_text=f"{IDENTITY_HELP} Null for imports and scripts.")
     changes = ChangeSerializer(
         many=True, help_text="Each changed field, before and after (all fields on creation)."
     )
@@ -61,7 +95,15 @@ class HistoryEntrySerializer(serializers.Serializer):
 class TombstoneSerializer(serializers.Serializer):
     id = serializers.IntegerField(help_text="Id of the deleted row.")
     deleted_at = serializers.DateTimeField(help_text="When it was deleted.")
-    deleted_by = serializers.CharField(allow_null=True, help_text="Username of who deleted it, if known.")
+    deleted_by = serializers.SerializerMethodField(help_text=f"{IDENTITY_HELP} Null if not known.")
+
+    @extend_schema_field({"type": ["string", "null"]})
+    def get_deleted_by(self, row) -> str | None:
+        if "identity" not in self.context:
+            self.context["identity"] = identity_for(getattr(self.context.get("request"), "user", None))
+        # A soft-deleted row names its deleter; a hard-deleted one is known from its history row.
+        user = getattr(row, "deleted_by", None) or getattr(row, "history_user", None)
+        return self.context["identity"](user)
 
 
 HISTORY_TYPES = {"+": "created", "~": "changed", "-": "deleted"}
@@ -70,16 +112,32 @@ SINCE = OpenApiParameter(
 )
 
 
-def history_entries(obj) -> list[dict]:
-    """The row's versions, oldest first, each with the fields that changed since the one before."""
+def history_entries(obj, viewer=None) -> list[dict]:
+    """The row's versions, oldest first, each with the fields that changed since the one before. Users
+    (who made a change; a column naming a user, such as who set a verdict) are shown as `identity_for`
+    the viewer allows."""
+    from django.contrib.auth import get_user_model
+
+    identity = identity_for(viewer)
     records = list(obj.history.select_related("history_user").order_by("history_date", "history_id"))
     # Every column the history keeps (simple_history's own diff skips non-editable fields); a model may
     # leave derived columns out of its history, as events do.
-    fields = [f.attname for f in obj.history.model.tracked_fields]
+    tracked = obj.history.model.tracked_fields
+    fields = [f.attname for f in tracked]
+    user_model = get_user_model()
+    user_columns = {f.attname for f in tracked if f.is_relation and f.related_model is user_model}
+    user_ids = {getattr(r, c) for r in records for c in user_columns} - {None}
+    users = user_model._default_manager.in_bulk(user_ids) if user_ids else {}
+
+    def shown(field: str, value):
+        if field in user_columns and value is not None:
+            return identity(users.get(value))
+        return _jsonable(value)
+
     entries, previous = [], None
     for record in records:
         changes = [
-            {"field": f, "old": _jsonable(getattr(previous, f, None)), "new": _jsonable(getattr(record, f))}
+            {"field": f, "old": shown(f, getattr(previous, f, None)), "new": shown(f, getattr(record, f))}
             for f in fields
             if previous is None or getattr(previous, f) != getattr(record, f)
         ]
@@ -94,7 +152,7 @@ def history_entries(obj) -> list[dict]:
             "history_id": record.history_id,
             "change": HISTORY_TYPES[record.history_type],
             "at": record.history_date,
-            "by": user.get_username() if user else None,
+            "by": identity(user),
             "changes": changes,
         })  # fmt: skip
         previous = record
@@ -113,11 +171,13 @@ class HistoryMixin:
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def history(self, request, pk=None):
         reject_unknown(request, {FORMAT_PARAM})
-        model = self.queryset.model
-        obj = model._default_manager.filter(pk=pk).first() if str(pk).isdigit() else None
+        # What the list shows (a deleted event's history is the admin's, not the public's); ASCII digits only
+        # ("١" is a digit to Python, not an id).
+        obj = self.queryset.filter(pk=int(pk)).first() if str(pk).isascii() and str(pk).isdigit() else None
         if obj is None:
             return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
-        return Response(HistoryEntrySerializer(reversed(history_entries(obj)), many=True).data)
+        entries = reversed(history_entries(obj, request.user))
+        return Response(HistoryEntrySerializer(entries, many=True).data)
 
 
 class DeletedFeedMixin:
@@ -170,6 +230,4 @@ class DeletedFeedMixin:
         history = self.queryset.model.history.filter(history_type="-")
         if since is not None:
             history = history.filter(history_date__gte=since)
-        return history.select_related("history_user").annotate(
-            deleted_at=F("history_date"), deleted_by=F("history_user__username")
-        )
+        return history.select_related("history_user").annotate(deleted_at=F("history_date"))

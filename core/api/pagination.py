@@ -41,8 +41,8 @@ def _encode(value):
 
 
 def _decode(kind: type, raw):
-    if raw is None:
-        raise ValueError("null in cursor")
+    if raw is None or isinstance(raw, bool | float):  # a cursor we wrote holds ints and ISO strings only
+        raise ValueError("not a cursor value")
     if kind is datetime.datetime:
         return datetime.datetime.fromisoformat(raw)
     if kind is datetime.date:
@@ -98,7 +98,7 @@ class KeysetPagination(BasePagination):
             payload = json.loads(base64.urlsafe_b64decode(raw.encode("ascii") + b"==="))
             values = tuple(_decode(key.kind, value) for key, value in zip(keys, payload["v"], strict=True))
             return Cursor(values=values, backwards=bool(payload.get("b", False)))
-        except (ValueError, TypeError, KeyError, binascii.Error, UnicodeError):
+        except (ValueError, TypeError, KeyError, OverflowError, binascii.Error, UnicodeError):
             raise ValidationError(
                 {
                     self.cursor_query_param: [

@@ -1,6 +1,7 @@
 """A resource's endpoints, composed of small mixins: reading here, writes.py, history.py."""
 
 from rest_framework import mixins, status, viewsets
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from .conditional import etag_of, is_not_modified
@@ -20,6 +21,14 @@ class ReadMixin(mixins.ListModelMixin):
     ordering_fields: dict[str, tuple[str, type]] = {}
     default_ordering: str = "id"
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]  # no TRACE
+
+    def initial(self, request, *args, **kwargs):
+        # Ids are ASCII digits: Python's int() also reads "١" (Arabic-Indic one) as 1, and the row that
+        # answered would not be the one named.
+        pk = str(kwargs.get("pk", "0"))
+        if not (pk.isascii() and pk.isdigit()):
+            raise NotFound()
+        super().initial(request, *args, **kwargs)
 
     def get_serializer_class(self):
         if self.action == "retrieve" and self.detail_serializer_class is not None:

@@ -178,7 +178,8 @@ class EventViewSet(ResourceViewSet):
     @action(detail=True, methods=["post"], permission_classes=[CanChangeEvents], filter_backends=[])
     def restore(self, request, pk=None):
         with transaction.atomic():
-            event = Event.all_objects.select_for_update().filter(pk=pk).first() if str(pk).isdigit() else None
+            known = str(pk).isascii() and str(pk).isdigit()
+            event = Event.all_objects.select_for_update().filter(pk=pk).first() if known else None
             if event is None:
                 raise NotFound()
             check_if_match(request, event)

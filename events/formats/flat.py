@@ -110,8 +110,25 @@ def flat_row(record: dict) -> dict:
     return row
 
 
+# A text cell starting with one of these is a formula to a spreadsheet (=HYPERLINK(…), +cmd|…): CSV cells
+# get a leading apostrophe, which spreadsheets show as text; importers drop it again (`unneutralised`).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralised(cells) -> list:
+    """The cells with every text cell that a spreadsheet would run as a formula made plain text. Numbers
+    (a negative longitude) are left as they are."""
+    return [("'" + c) if c.__class__ is str and c.startswith(FORMULA_STARTS) else c for c in cells]
+
+
+def unneutralised(cell: str) -> str:
+    """A cell as it was before `neutralised`."""
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS) else cell
+
+
 def csv_stream(chunks: Iterator[list[dict]], columns: list[str], row) -> Iterator[str]:
-    """CSV text, one piece per chunk of records, each record rendered by `row` into `columns`."""
+    """CSV text, one piece per chunk of records, each record rendered by `row` into `columns`; text that a
+    spreadsheet would run as a formula is neutralised (JSON and GeoJSON keep the text exactly)."""
     buffer = io.StringIO()
     # None (unknown) is written as an empty cell, never as 0. Every row function starts from all of its
     # columns, so a row is its values in column order (what DictWriter would do, a key at a time).
@@ -119,7 +136,7 @@ def csv_stream(chunks: Iterator[list[dict]], columns: list[str], row) -> Iterato
     writer.writerow(columns)
     values = itemgetter(*columns)
     for records in chunks:
-        writer.writerows(values(row(record)) for record in records)
+        writer.writerows(neutralised(values(row(record))) for record in records)
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import BinaryIO, TypeVar
 
+from events.formats.flat import unneutralised
+
 from . import FileRefused, Refusal
 
 T = TypeVar("T")
@@ -151,6 +153,8 @@ class Table:
                 if len(row) == count:
                     if not any(row):
                         continue  # a row of empty fields carries nothing
+                    if any(cell.startswith("'") for cell in row):  # cells our exports made spreadsheet-safe
+                        row = [unneutralised(cell) for cell in row]
                     if convert is None:
                         yield start, row
                         continue

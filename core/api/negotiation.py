@@ -1,0 +1,36 @@
+"""Parsing and content negotiation with clear refusals instead of a 404, a 406 or a 500."""
+
+from django.http import Http404
+from rest_framework import parsers
+from rest_framework.exceptions import ParseError, ValidationError
+from rest_framework.negotiation import DefaultContentNegotiation
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser; a body nested deeper than Python can walk is a 400, not a RecursionError."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError("JSON parse error - the body is nested too deeply.") from None
+
+
+class ExplicitFormatNegotiation(DefaultContentNegotiation):
+    """`format=` decides the representation when given (an Accept header does not veto it), and an unknown
+    format is a 400 that lists the known ones (DRF answers 404, as if the resource did not exist)."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        wanted = format_suffix or request.query_params.get(self.settings.URL_FORMAT_OVERRIDE)
+        if wanted:
+            for renderer in renderers:
+                if renderer.format == wanted:
+                    return renderer, renderer.media_type
+            known = sorted({r.format for r in renderers if r.format != "api"})
+            raise ValidationError(
+                {"format": [f"Unknown format {wanted!r}. Allowed here: {', '.join(known)}."]}
+            )
+        try:
+            return super().select_renderer(request, renderers, format_suffix)
+        except Http404:  # pragma: no cover - only reached through a format suffix
+            raise ValidationError({"format": ["Unknown format."]}) from None

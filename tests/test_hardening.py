@@ -1,0 +1,139 @@
+"""Inputs a fuzzer or a hostile client sends: each answered with a clear 400 (never a 500, never a silent
+guess), and outputs that must not turn against their readers (spreadsheet formulas in CSV)."""
+
+import base64
+import csv
+import datetime
+import io
+
+import pytest
+from django.core.management import call_command
+
+from access.groups import EDITORS
+from events.models import Event
+from tests import factories as f
+from tests.test_api_writes import client_for
+
+pytestmark = pytest.mark.django_db
+
+
+def _cursor(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"v":["2022-01-01",Infinity]}',
+        b'{"v":[1e400,1]}',
+        b'{"v":[NaN,1]}',
+        b'{"v":[true,1]}',
+        b"[",
+        b"\xff\xfe",
+    ],
+)
+def test_a_forged_cursor_is_a_400(client, raw):
+    for ordering in ("-date_start", "fatalities"):
+        response = client.get("/api/v1/events/", {"ordering": ordering, "cursor": _cursor(raw)})
+        assert response.status_code == 400 and "cursor" in response.json()
+
+
+def test_a_body_nested_too_deeply_is_a_400(django_user_model):
+    editor = client_for(django_user_model, EDITORS)
+    response = editor.post("/api/v1/sources/", "[" * 50_000 + "]" * 50_000, content_type="application/json")
+    assert response.status_code == 400 and "nested too deeply" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "params,field,message",
+    [
+        ({"updated_since": "2022-01-01T00:00:00+16:00"}, "updated_since", "±15:59"),
+        ({"updated_since": "2022-01-01T00:00:00-23:00"}, "updated_since", "±15:59"),
+        ({"date_after": "2022-02-30"}, "date_after", "YYYY-MM-DD"),
+        ({"date_after": "6/5/2022"}, "date_after", "YYYY-MM-DD"),
+        ({"date_before": "05/06/2022"}, "date_before", "YYYY-MM-DD"),
+        ({"country": ["AF", "IR"]}, "country", "takes one value"),
+        ({"country": ""}, "country", "Empty value"),
+        ({"q": ["a", "b"]}, "q", "takes one value"),
+        ({"format": "xml"}, "format", "Allowed here: acled, csv, geojson, json, ucdp"),
+    ],
+)
+def test_ambiguous_or_impossible_parameters_are_refused_by_name(client, params, field, message):
+    response = client.get("/api/v1/events/", params)
+    assert response.status_code == 400, response.content
+    assert message in " ".join(response.json()[field])
+
+
+def test_accepted_forms_still_work(client):
+    f.EventFactory()
+    for params in (
+        {"updated_since": "2022-01-01T00:00:00+15:59"},
+        {"date_after": "2022-05-06"},
+        {"verification": ["claimed", "reported"]},  # a filter that takes several values, repeated
+    ):
+        assert client.get("/api/v1/events/", params).status_code == 200, params
+
+
+def test_an_explicit_format_wins_over_accept(client):
+    f.EventFactory()
+    response = client.get("/api/v1/events/", {"format": "csv"}, HTTP_ACCEPT="application/json")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+
+
+def test_near_finds_points_across_the_antimeridian(client):
+    east = f.EventFactory(latitude=-17.0, longitude=179.95, summary="east of the line")
+    west = f.EventFactory(latitude=-17.0, longitude=-179.95, summary="west of the line")
+    f.EventFactory(latitude=-17.0, longitude=170.0, summary="far away")
+    for lon in ("179.99", "-179.99"):
+        found = client.get("/api/v1/events/", {"near": f"-17,{lon},30"}).json()["results"]
+        assert {e["id"] for e in found} == {east.pk, west.pk}, lon
+
+
+FORMULAS = ['=HYPERLINK("http://example.org")', "+1+1", "-2+3", "@SUM(A1)", "\tTAB"]
+
+
+def test_csv_cells_that_spreadsheets_would_run_are_neutralised_and_json_is_exact(client):
+    events = [f.EventFactory(summary=f"Clash {n}", notes=text) for n, text in enumerate(FORMULAS)]
+    f.EventFactory(summary="west", latitude=10.0, longitude=-12.5)
+    rows = list(
+        csv.DictReader(
+            io.StringIO(b"".join(client.get("/api/v1/events/?format=csv").streaming_content).decode())
+        )
+    )
+    notes = {int(r["id"]): r["notes"] for r in rows}
+    for event, text in zip(events, FORMULAS, strict=True):
+        assert notes[event.pk] == "'" + text
+    assert any(r["longitude"] == "-12.5" for r in rows)  # numbers are not text: left as they are
+    shown = {e["id"]: e["notes"] for e in client.get("/api/v1/events/").json()["results"]}
+    assert [shown[e.pk] for e in events] == FORMULAS
+
+
+def test_an_acled_export_with_neutralised_cells_imports_back_exactly(client, tmp_path):
+    call_command("load_seed", verbosity=0)
+    event = Event.objects.get(pk=5)
+    event.notes = "=cmd|' /C calc'!A0"
+    event.save()
+    export = b"".join(client.get("/api/v1/events/?format=acled").streaming_content)
+    assert b"'=cmd" in export
+    path = tmp_path / "acled.csv"
+    path.write_bytes(export)
+    Event.all_objects.all().delete()
+    call_command("import_acled", str(path), verbosity=0)
+    assert Event.objects.get(acled_event_id="CE5").notes == "=cmd|' /C calc'!A0"
+    assert Event.objects.get(acled_event_id="CE5").date_start == datetime.date(2022, 5, 6)
+
+
+def test_an_events_etag_moves_when_a_claim_it_lists_changes(client, django_user_model):
+    editor = client_for(django_user_model, EDITORS)
+    claim = f.ClaimFactory(quote="First words.")
+    etag = client.get(f"/api/v1/events/{claim.event_id}/")["ETag"]
+    assert client.get(f"/api/v1/events/{claim.event_id}/", HTTP_IF_NONE_MATCH=etag).status_code == 304
+    changed = editor.patch(f"/api/v1/claims/{claim.pk}/", {"quote": "Other words."}, format="json")
+    assert changed.status_code == 200
+    again = client.get(f"/api/v1/events/{claim.event_id}/", HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 200 and again.json()["claims"][0]["quote"] == "Other words."
+    # And a write guarded by the old tag is refused: the event as read is gone.
+    stale = editor.patch(
+        f"/api/v1/events/{claim.event_id}/", {"notes": "x"}, format="json", HTTP_IF_MATCH=etag
+    )
+    assert stale.status_code == 412
