@@ -7,6 +7,7 @@ security settings that `manage.py check --deploy` asks for. Bad values fail loud
 
 import os
 import re
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -92,7 +93,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # One JSON line per request on stdout (core/http.py); outermost, so it times and sees every response.
+    "core.http.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Any origin may read /api/ (GET, HEAD, OPTIONS; no credentials); preflights are answered right here.
+    "core.http.ReadOnlyCorsMiddleware",
     "access.middleware.RequestBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -100,13 +105,18 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Content-Security-Policy on every HTML page (the admin, the browsable API, the API docs).
+    "core.http.ContentSecurityPolicyMiddleware",
     # Records the request's user on every history row written during the request.
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
 if not DEBUG:
     # Production serves collected static files itself; in development runserver does.
-    MIDDLEWARE.insert(2, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("access.middleware.RequestBodyLimitMiddleware") + 1,
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    )
 
 ROOT_URLCONF = "conflict_events.urls"
 
@@ -221,6 +231,34 @@ REST_FRAMEWORK = {
 # The largest request body the API accepts (bytes); larger ones get 413 before they are read.
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 1_000_000, minimum=1)
 
+# The shared cache: DRF's throttle counters and anything else every worker process must see alike.
+# REDIS_URL (redis://host:6379/0) selects Redis; otherwise a table in the database, which `migrate` creates
+# (core.http.create_cache_tables) and so does `createcachetable` (make serve / serve-prod run it).
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # A Redis that does not answer fails the request in seconds instead of holding the worker.
+            "OPTIONS": {"socket_connect_timeout": 5, "socket_timeout": 5},
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "cache_table",
+            # One entry per throttled client address; Django's default (300) would forget counts under load.
+            "OPTIONS": {"MAX_ENTRIES": 50_000},
+        }
+    }
+if "pytest" in sys.modules:
+    # The test suite, explicitly: per-process memory, whatever REDIS_URL says. tests/conftest.py empties the
+    # cache before every test, also before tests that may not touch the database, and a test run must never
+    # flush a shared Redis. tests/test_production.py runs the real backends in separate processes.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Conflict Events API",
     "DESCRIPTION": "Armed-conflict events with the claims, sources and verification behind each one.",
@@ -257,6 +295,15 @@ SPECTACULAR_SETTINGS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"message": {"format": "%(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        # The request log (core.http.RequestLogMiddleware): one JSON object per line, on stdout.
+        "requests": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "message"},
+    },
+    "loggers": {
+        # Its level is LOG_LEVEL's: with LOG_LEVEL=WARNING only the lines of 5xx responses remain.
+        "conflict_events.requests": {"handlers": ["requests"], "propagate": False},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }

@@ -5,4 +5,4 @@ class CoreConfig(AppConfig):
     name = "core"
 
     def ready(self):
-        from . import lookups  # noqa: F401  (registers `__in_ids`)
+        from . import http, lookups  # noqa: F401  (post_migrate creates the cache table; `__in_ids`)
