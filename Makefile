@@ -1,6 +1,7 @@
 # Two commands do all the set-up (see README):
 #   make serve   install, migrate, load the seed data and serve the API and admin on SQLite
 #   make test    install and run the whole test suite (SQLite; set DATABASE_URL for PostgreSQL)
+#   make serve-prod  production: DEBUG=false, settings from the environment, gunicorn (README "Production")
 
 PYTHON ?= python3
 VENV := .venv
@@ -8,7 +9,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install serve test check lint bench bench-import clean
+.PHONY: install serve serve-prod test check lint bench bench-import bench-load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +23,18 @@ install: $(VENV)/.install-stamp
 
 serve: install
 	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py load_seed
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# Production: never DEBUG; SECRET_KEY, ALLOWED_HOSTS and the rest come from the environment (README).
+# No seed data. gunicorn's settings: conflict_events/gunicorn.py (BIND, or HOST:PORT; WEB_CONCURRENCY).
+serve-prod: export DEBUG = false
+serve-prod: install
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py createcachetable
+	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn --config conflict_events/gunicorn.py
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -42,6 +53,9 @@ bench: install
 
 bench-import: install
 	$(BIN)/python bench/import_export.py
+
+bench-load: install
+	$(BIN)/python bench/load.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles
