@@ -93,7 +93,11 @@ urlpatterns = [
     path("api/country/read", CountriesView.as_view(), name="acled-country-read"),
     path("api/schema/", SpectacularAPIView.as_view(api_version="v1"), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path(
+        "api/redoc/",
+        SpectacularRedocView.as_view(url_name="schema", template_name="core/redoc.html"),
+        name="redoc",
+    ),
     path("admin/import/", admin.site.admin_view(import_view), name="admin-import-events"),
     path("admin/", admin.site.urls),
 ]
