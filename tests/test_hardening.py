@@ -137,3 +137,15 @@ def test_an_events_etag_moves_when_a_claim_it_lists_changes(client, django_user_
         f"/api/v1/events/{claim.event_id}/", {"notes": "x"}, format="json", HTTP_IF_MATCH=etag
     )
     assert stale.status_code == 412
+
+
+@pytest.mark.parametrize("resource", ["events", "claims", "actors", "reports", "sources", "locations"])
+def test_the_browsable_api_renders_for_users_who_may_write(client, django_user_model, resource):
+    """Its form is pre-filled from the write serializer: an event's roles and tags read back as written."""
+    call_command("load_seed", verbosity=0)
+    client.force_login(django_user_model.objects.create_superuser("staff", "staff@example.org", "pw"))
+    for path in (f"/api/v1/{resource}/", f"/api/v1/{resource}/1/"):
+        page = client.get(path, HTTP_ACCEPT="text/html")
+        assert page.status_code == 200, path
+    if resource == "events":
+        assert "&quot;role&quot;: &quot;side_a&quot;" in page.content.decode()

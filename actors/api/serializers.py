@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from actors.models import Actor
+from core.api.fields import NamesField
 from locations.api.serializers import LocationBriefSerializer
 
 
@@ -45,8 +46,7 @@ class ActorSerializer(serializers.ModelSerializer):
 
 
 class ActorWriteSerializer(serializers.ModelSerializer):
-    aliases = serializers.ListField(
-        child=serializers.CharField(max_length=200),
+    aliases = NamesField(
         required=False,
         help_text="Other names it is known by; when given, replaces the list.",
     )

@@ -2,6 +2,7 @@ from rest_framework import serializers
 
 from actors.api.serializers import ActorBriefSerializer
 from actors.models import Actor
+from core.api.fields import NamesField
 from locations.api.serializers import LocationPointMixin, LocationWithAncestorsSerializer
 from sources.api.serializers import ReportBriefSerializer
 
@@ -263,10 +264,11 @@ class EventWriteSerializer(serializers.ModelSerializer):
         queryset=SubEventType.objects.select_related("event_type"),
         help_text="Sub-event type slug, e.g. armed-clash.",
     )
+    # Read back from the event's roles and tag names (the browsable API pre-fills its form with them).
     actors = EventActorWriteSerializer(
-        many=True, required=False, help_text="Who took part; replaces the list."
+        source="event_actors", many=True, required=False, help_text="Who took part; replaces the list."
     )
-    tags = serializers.ListField(
+    tags = NamesField(
         child=serializers.CharField(max_length=100), required=False, help_text="Labels; replaces the list."
     )
 

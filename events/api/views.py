@@ -159,7 +159,7 @@ class EventViewSet(ResourceViewSet):
         return Event.objects.select_related("event_type", "sub_event_type", "location")
 
     def perform_write(self, obj, data):
-        actors = data.pop("actors", None)
+        actors = data.pop("event_actors", None)
         tags = data.pop("tags", None)
         for name, value in data.items():
             setattr(obj, name, value)

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from core.api.fields import NamesField
 from locations.models import Location
 
 
@@ -78,8 +79,7 @@ class LocationSerializer(LocationPointMixin, serializers.ModelSerializer):
 
 
 class LocationWriteSerializer(serializers.ModelSerializer):
-    aliases = serializers.ListField(
-        child=serializers.CharField(max_length=200),
+    aliases = NamesField(
         required=False,
         help_text="Other names and spellings; when given, replaces the list.",
     )

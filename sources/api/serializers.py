@@ -87,6 +87,11 @@ class SourceWriteSerializer(serializers.ModelSerializer):
 
 
 class ReportLinkWriteSerializer(serializers.Serializer):
+    """A derivation link as written; read back from the report's derivation rows."""
+
+    def to_representation(self, derivation):
+        return {"report": derivation.derived_from_id, "relation": derivation.relation}
+
     report = serializers.PrimaryKeyRelatedField(
         queryset=Report.objects.all(), help_text="Id of the report depended on."
     )
@@ -97,6 +102,7 @@ class ReportLinkWriteSerializer(serializers.Serializer):
 
 class ReportWriteSerializer(serializers.ModelSerializer):
     derived_from = ReportLinkWriteSerializer(
+        source="derivations",
         many=True,
         required=False,
         help_text="Reports it republishes, quotes or derives from; replaces the list.",

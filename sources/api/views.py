@@ -44,7 +44,7 @@ class ReportViewSet(ResourceViewSet):
         return super().get_queryset().annotate(published_sort=Coalesce("published_on", Value(UNDATED)))
 
     def perform_write(self, obj, data):
-        links = data.pop("derived_from", None)
+        links = data.pop("derivations", None)
         for name, value in data.items():
             setattr(obj, name, value)
         derived_from = None if links is None else [(link["report"], link["relation"]) for link in links]
