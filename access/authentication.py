@@ -54,10 +54,19 @@ class BearerTokenAuthentication(ApiTokenAuthentication):
 
 
 def exception_handler(exc, context):
-    """DRF's, with a 401 that says how to authenticate instead of only that one did not."""
+    """DRF's, with a 401 that says how to authenticate instead of only that one did not, and a 400 for
+    numbers too large to store."""
+    from rest_framework import status
     from rest_framework.exceptions import NotAuthenticated
+    from rest_framework.response import Response
     from rest_framework.views import exception_handler as drf_exception_handler
 
+    if isinstance(exc, OverflowError):
+        # An id or a number beyond what the database stores (SQLite raises it while binding): the
+        # request's fault, whichever parameter or field carried it.
+        return Response(
+            {"detail": "A number in the request is too large."}, status=status.HTTP_400_BAD_REQUEST
+        )
     response = drf_exception_handler(exc, context)
     if isinstance(exc, NotAuthenticated) and response is not None:
         response.data = {"detail": NOT_AUTHENTICATED}

@@ -279,6 +279,7 @@ SPECTACULAR_SETTINGS = {
         "core.api.schema.blank_or_url_is_any_of",
         "core.api.schema.integer_enum_names",
         "core.api.schema.package_version",
+        "core.api.schema.non_empty_query_parameters",
     ],
     "ENUM_NAME_OVERRIDES": {
         "VerificationEnum": "events.models.Verification",

@@ -149,3 +149,18 @@ def test_the_browsable_api_renders_for_users_who_may_write(client, django_user_m
         assert page.status_code == 200, path
     if resource == "events":
         assert "&quot;role&quot;: &quot;side_a&quot;" in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/events/?actor=99999999999999999999999", "/api/v1/events/?location=1" + "0" * 30]
+)
+def test_numbers_too_large_to_store_are_a_400(client, path):
+    response = client.get(path)
+    assert response.status_code == 400, response.content
+
+
+def test_a_body_with_an_id_too_large_to_store_is_a_400(django_user_model):
+    editor = client_for(django_user_model, EDITORS)
+    body = {"name": "Daily", "kind": "newspaper", "scale": "national", "country": 10**30}
+    response = editor.post("/api/v1/sources/", body, format="json")
+    assert response.status_code == 400, response.content

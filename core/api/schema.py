@@ -275,6 +275,21 @@ PARAMETER_ENUMS = {
 }
 
 
+def non_empty_query_parameters(result, generator, request, public):
+    """Postprocessing hook: a query parameter given empty is refused (400: give a value or leave it out),
+    so every text parameter says `minLength: 1`."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                if parameter.get("in") != "query":
+                    continue
+                schema = parameter.get("schema", {})
+                schema = schema.get("items", schema) if schema.get("type") == "array" else schema
+                if schema.get("type") == "string" and "enum" not in schema:
+                    schema.setdefault("minLength", 1)
+    return result
+
+
 def _name_parameter_enum(parameter: dict) -> None:
     from drf_spectacular.settings import spectacular_settings
 
