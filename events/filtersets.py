@@ -1,7 +1,6 @@
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from actors.models import Actor, ActorAlias
@@ -25,12 +24,16 @@ from .precision import DatePrecision, GeoPrecision
 EVENT_ORDERING = ["date_start", "date_end", "updated_at", "created_at", "fatalities"]
 
 
-@extend_schema_field(OpenApiTypes.STR)
+@extend_schema_field(
+    {"type": "string", "pattern": "^" + ",".join(["-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?"] * 4) + "$"}
+)
 class BBoxFilter(django_filters.Filter):
     field_class = BBoxField
 
 
-@extend_schema_field(OpenApiTypes.STR)
+@extend_schema_field(
+    {"type": "string", "pattern": "^" + ",".join(["-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?"] * 3) + "$"}
+)
 class NearFilter(django_filters.Filter):
     field_class = NearField
 

@@ -23,7 +23,7 @@ class CountryCodeField(forms.CharField):
         return country
 
 
-@extend_schema_field(OpenApiTypes.STR)
+@extend_schema_field({"type": "string", "pattern": "^[A-Za-z]{2,3}$"})
 class CountryFilter(django_filters.Filter):
     field_class = CountryCodeField
 

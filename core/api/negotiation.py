@@ -22,6 +22,9 @@ class ExplicitFormatNegotiation(DefaultContentNegotiation):
 
     def select_renderer(self, request, renderers, format_suffix=None):
         wanted = format_suffix or request.query_params.get(self.settings.URL_FORMAT_OVERRIDE)
+        view = (getattr(request, "parser_context", None) or {}).get("view")
+        if view is not None and not hasattr(view, request.method.lower()):
+            return renderers[0], renderers[0].media_type  # the method is not allowed: that (405) comes first
         if wanted:
             for renderer in renderers:
                 if renderer.format == wanted:

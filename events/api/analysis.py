@@ -228,6 +228,7 @@ class EventStatsView(GenericAPIView):
                 enum=list(FIGURE_SETS),
                 description="Which fatality figures to sum: curated (default) or claimed.",
             ),
+            OpenApiParameter("ordering", exclude=True),  # statistics are ordered by group
         ],
         filters=True,
     )
