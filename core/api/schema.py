@@ -261,11 +261,17 @@ def integer_enum_names(result, generator, request, public):
         by_value = {member.value: member.name for member in _resolve(path)}
         schema["x-enum-varnames"] = [by_value[value] for value in schema["enum"]]
     # Query parameters carry their enums inline: the precision and level filters, and every `ordering`.
+    for parameter in _parameters(result):
+        _name_parameter_enum(parameter)
+    return result
+
+
+def _parameters(result):
+    """Every operation's parameters, across the schema."""
     for operations in result.get("paths", {}).values():
         for operation in operations.values():
-            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
-                _name_parameter_enum(parameter)
-    return result
+            if isinstance(operation, dict):
+                yield from operation.get("parameters", [])
 
 
 PARAMETER_ENUMS = {
@@ -278,15 +284,13 @@ PARAMETER_ENUMS = {
 def non_empty_query_parameters(result, generator, request, public):
     """Postprocessing hook: a query parameter given empty is refused (400: give a value or leave it out),
     so every text parameter says `minLength: 1`."""
-    for operations in result.get("paths", {}).values():
-        for operation in operations.values():
-            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
-                if parameter.get("in") != "query":
-                    continue
-                schema = parameter.get("schema", {})
-                schema = schema.get("items", schema) if schema.get("type") == "array" else schema
-                if schema.get("type") == "string" and "enum" not in schema:
-                    schema.setdefault("minLength", 1)
+    for parameter in _parameters(result):
+        if parameter.get("in") != "query":
+            continue
+        schema = parameter.get("schema", {})
+        schema = schema.get("items", schema) if schema.get("type") == "array" else schema
+        if schema.get("type") == "string" and "enum" not in schema:
+            schema.setdefault("minLength", 1)
     return result
 
 
