@@ -609,3 +609,31 @@ class Claim(models.Model):
             raise ValidationError(errors)
         if self.claimed_on is None and self.report_id is not None:
             self.claimed_on = self.report.published_on
+
+
+class EventReview(models.Model):
+    """When a reviewer last looked at an event, and the status it had then: what the review queue compares.
+
+    An event returns to the queue when its derived status moves away from the one seen here, or when a claim
+    is added or changed after `reviewed_at` (events.review_queue). Written only by events.services.reviews.
+    """
+
+    event = models.OneToOneField(Event, on_delete=models.CASCADE, primary_key=True, related_name="review")
+    reviewed_at = models.DateTimeField(help_text="When a reviewer last looked at the event.")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        db_index=False,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who looked at it last.",
+    )
+    verification = models.CharField(
+        max_length=16, choices=Verification.choices, help_text="The event's status when it was reviewed."
+    )
+
+    history = HistoricalRecords()
+
+    def __str__(self) -> str:
+        return f"event {self.event_id} reviewed {self.reviewed_at:%Y-%m-%d %H:%M} ({self.verification})"
