@@ -1,0 +1,212 @@
+'use strict';
+// The event form and the report-first entry page (events/admin_entry.py):
+// - each new row of a formset starts from the row before it (event, claimant, speaker, stance, subject;
+//   an event's type, dates and sides);
+// - what can be inferred (event type, date and geo precision, an end date) is filled in as the curator types
+//   and marked "inferred"; a value the curator chooses is never overwritten;
+// - a pasted report URL finds the report already entered, or its outlet by domain.
+// Everything the server needs is still checked and inferred there: without this script the forms still work.
+{
+    const $ = window.django && window.django.jQuery;
+
+    // Which fields a new row copies from the row before it, by formset prefix.
+    const COPIED = {
+        events: ['sub_event_type', 'event_type', 'date_start', 'date_end', 'side_a', 'side_b'],
+        claims: ['event', 'new_event', 'claimant', 'speaker', 'stance', 'subject'],
+    };
+    const INFERRED = ['event_type', 'date_end', 'date_precision', 'geo_precision'];
+    const INPUTS = ['sub_event_type', 'location', 'date_start', 'date_end'];
+    let applying = false; // true while this script sets a value, so that it is not taken for the curator's
+
+    function field(row, name) {
+        return row.querySelector(`[name="${row.dataset.prefix}${name}"]`);
+    }
+
+    function setSelect2(select, id, text) {
+        Array.from(select.options).forEach((option) => { if (option.value) option.remove(); });
+        select.append(new Option(text, id, true, true));
+    }
+
+    function setValue(input, value, text) {
+        applying = true;
+        if (input.classList.contains('admin-autocomplete')) {
+            setSelect2(input, value, text);
+            if ($) $(input).trigger('change');
+        } else {
+            input.value = value;
+            input.dispatchEvent(new Event('change', {bubbles: true}));
+        }
+        applying = false;
+    }
+
+    function copyValue(from, to) {
+        if (!from || !to) return;
+        if (from.classList.contains('admin-autocomplete')) {
+            const chosen = from.selectedOptions[0];
+            if (chosen && chosen.value) setSelect2(to, chosen.value, chosen.text);
+        } else {
+            to.value = from.value;
+        }
+        if (from.dataset.inferred) to.dataset.inferred = from.dataset.inferred;
+    }
+
+    // --- rows -------------------------------------------------------------------------------------------
+
+    function addRow(prefix) {
+        const total = document.getElementById(`id_${prefix}-TOTAL_FORMS`);
+        const rows = document.getElementById(`${prefix}-rows`);
+        const index = parseInt(total.value, 10);
+        const html = document.getElementById(`${prefix}-empty`).innerHTML
+            .replace(/__prefix__/g, String(index)).replace(/__number__/g, String(index + 1));
+        const previous = rows.lastElementChild;
+        rows.insertAdjacentHTML('beforeend', html);
+        const row = rows.lastElementChild;
+        total.value = String(index + 1);
+        if (prefix === 'events') refreshNewEvents();
+        if (previous) {
+            (COPIED[prefix] || []).forEach((name) => copyValue(field(previous, name), field(row, name)));
+        }
+        // The admin's autocomplete.js turns the new row's selects into autocompletes on this event.
+        row.dispatchEvent(new CustomEvent('formset:added', {bubbles: true, detail: {formsetName: prefix}}));
+        const first = row.querySelector('input[type=text], textarea');
+        if (first) first.focus();
+    }
+
+    // Each claim's "or new event" list names the events entered above it, by number and summary.
+    function refreshNewEvents() {
+        const rows = document.getElementById('events-rows');
+        if (!rows) return;
+        const labels = Array.from(rows.children).map((row, i) => {
+            const summary = field(row, 'summary');
+            const text = summary && summary.value ? `: ${summary.value.slice(0, 40)}` : '';
+            return `New event ${i + 1}${text}`;
+        });
+        document.querySelectorAll('select[name$="-new_event"]').forEach((select) => {
+            const chosen = select.value;
+            select.replaceChildren(new Option('—', ''));
+            labels.forEach((label, i) => select.append(new Option(label, String(i + 1))));
+            select.value = chosen;
+        });
+        const template = document.getElementById('claims-empty');
+        const empty = template && template.content.querySelector('select[name$="-new_event"]');
+        if (empty) {
+            empty.replaceChildren(new Option('—', ''));
+            labels.forEach((label, i) => empty.append(new Option(label, String(i + 1))));
+        }
+    }
+
+    // --- inference ------------------------------------------------------------------------------------
+
+    function isAuto(input) {
+        return input && (!input.value || input.dataset.inferred === '1');
+    }
+
+    function mark(input, inferred) {
+        input.dataset.inferred = inferred ? '1' : '';
+        const holder = input.closest('.entry-field, .fieldBox, .form-row') || input.parentElement;
+        if (holder) holder.classList.toggle('inferred', inferred);
+    }
+
+    async function infer(row, scope, onLoad) {
+        const params = new URLSearchParams();
+        INPUTS.forEach((name) => {
+            const input = field(row, name);
+            if (input && input.value) params.set(name, input.value);
+        });
+        const endInput = field(row, 'date_end');
+        const start = field(row, 'date_start');
+        if (endInput && start && start.value && isAuto(endInput) && !onLoad) {
+            setValue(endInput, start.value);
+            mark(endInput, true);
+            params.set('date_end', start.value);
+        }
+        const response = await fetch(`${scope.dataset.inferUrl}?${params}`, {credentials: 'same-origin'});
+        if (!response.ok) return;
+        const answer = await response.json();
+        const wanted = {
+            event_type: answer.event_type ? String(answer.event_type.id) : '',
+            date_precision: answer.date_precision ? String(answer.date_precision) : '',
+            geo_precision: answer.geo_precision ? String(answer.geo_precision) : '',
+        };
+        Object.entries(wanted).forEach(([name, value]) => {
+            const input = field(row, name);
+            if (!input || !value) return;
+            if (onLoad) {
+                // On an existing event, a value equal to what would be inferred follows its inputs from now on.
+                if (input.value === value) mark(input, true);
+                else if (input.value) return;
+            }
+            if (!isAuto(input)) return;
+            if (input.value !== value) setValue(input, value, answer.event_type ? answer.event_type.text : value);
+            mark(input, true);
+        });
+    }
+
+    function watchInference(scope) {
+        const rows = () => (scope.querySelector('.infer-row') ? scope.querySelectorAll('.infer-row') : [scope]);
+        if (!scope.dataset.prefix && !scope.querySelector('.infer-row')) scope.dataset.prefix = '';
+        const onChange = (event) => {
+            if (applying) return;
+            const target = event.target;
+            const row = target.closest('.infer-row') || scope;
+            const name = target.name.slice((row.dataset.prefix || '').length);
+            if (INPUTS.includes(name)) infer(row, scope, false);
+            if (INFERRED.includes(name) && !INPUTS.includes(name)) mark(target, false); // the curator's own choice
+            if (name === 'date_end') mark(target, false);
+        };
+        // select2 reports changes through jQuery, which native listeners do not hear.
+        if ($) $(scope).on('change', 'select, input', onChange);
+        else scope.addEventListener('change', onChange);
+        rows().forEach((row) => {
+            if (field(row, 'sub_event_type') && (field(row, 'sub_event_type').value || field(row, 'location').value)) {
+                infer(row, scope, true);
+            }
+        });
+    }
+
+    // --- a pasted report URL ----------------------------------------------------------------------------
+
+    async function recogniseUrl(form, input) {
+        const note = document.getElementById('entry-url-note');
+        if (!input.value) { note.textContent = ''; return; }
+        const response = await fetch(`${form.dataset.reportUrl}?${new URLSearchParams({url: input.value})}`,
+            {credentials: 'same-origin'});
+        if (!response.ok) { note.textContent = ''; return; }
+        const answer = await response.json();
+        const report = document.getElementById('id_report-report');
+        const source = document.getElementById('id_report-source');
+        if (answer.report) {
+            setValue(report, String(answer.report.id), answer.report.text);
+            note.textContent = 'Already entered: the claims below are added to this report.';
+        } else if (answer.source) {
+            if (isAuto(source)) { setValue(source, String(answer.source.id), answer.source.text); mark(source, true); }
+            note.textContent = `Outlet recognised: ${answer.source.text}.`;
+        } else {
+            note.textContent = 'No outlet is known for this domain: choose it below.';
+        }
+    }
+
+    function init() {
+        document.querySelectorAll('button.entry-add').forEach((button) => {
+            button.addEventListener('click', () => addRow(button.dataset.formset));
+        });
+        document.querySelectorAll('[data-infer-url]').forEach(watchInference);
+        const form = document.getElementById('entry-form');
+        if (form) {
+            const url = document.getElementById('id_report-url');
+            if (url) url.addEventListener('change', () => recogniseUrl(form, url));
+            form.addEventListener('input', (event) => {
+                if (event.target.name && event.target.name.endsWith('-summary')) refreshNewEvents();
+            });
+            form.addEventListener('change', (event) => {
+                if (event.target.name && event.target.name.endsWith('-DELETE')) {
+                    event.target.closest('.entry-row').classList.toggle('removed', event.target.checked);
+                }
+            });
+            refreshNewEvents();
+        }
+    }
+
+    if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
+    else init();
+}
