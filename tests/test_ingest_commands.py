@@ -185,17 +185,20 @@ def test_the_admin_upload_imports_through_the_same_loader(admin_client, client, 
     page = admin_client.get(reverse("admin:events_event_changelist"))
     assert reverse("admin-import-events") in page.content.decode()  # linked from the event list
 
+    def upload_then_confirm(rows, **confirm):
+        # The page previews first (tests/test_admin_entry.py), then imports on confirmation.
+        upload = SimpleUploadedFile("export.csv", to_bytes(ACLED_COLUMNS, rows), content_type="text/csv")
+        preview = admin_client.post(reverse("admin-import-events"), {"file": upload, "format": "acled"})
+        token = preview.context["confirm"]["token"].value()
+        return admin_client.post(reverse("admin-import-events"), {"token": token, **confirm})
+
     rows = [dict(row) for row in ACLED_BASE]
     rows[2]["event_date"] = "2022-02-30"
-    upload = SimpleUploadedFile("export.csv", to_bytes(ACLED_COLUMNS, rows), content_type="text/csv")
-    response = admin_client.post(reverse("admin-import-events"), {"file": upload, "format": "acled"})
+    response = upload_then_confirm(rows)
     assert "1 of 3 rows refused; nothing was imported" in response.content.decode()
     assert "2022-02-30" in response.content.decode() and not Event.objects.exists()
 
-    upload = SimpleUploadedFile("export.csv", to_bytes(ACLED_COLUMNS, rows), content_type="text/csv")
-    response = admin_client.post(
-        reverse("admin-import-events"), {"file": upload, "format": "acled", "keep_valid": "on"}
-    )
+    response = upload_then_confirm(rows, keep_valid="on")
     assert "2 events created, 0 updated, 0 unchanged, 1 refused" in response.content.decode()
 
     upload = SimpleUploadedFile("export.csv", b"\x89PNG\r\n\x1a\n\x00\x00", content_type="text/csv")
