@@ -84,6 +84,21 @@ class Source(models.Model):
             raise ValidationError({"country": f"{self.country.name} is not a country."})
 
 
+def possessive(name: str) -> str:
+    """ "AFP's", "Reuters'": a name as the owner of what follows."""
+    return f"{name}'" if name.endswith("s") else f"{name}'s"
+
+
+def report_phrase(source_name: str, published_on=None, title: str = "") -> str:
+    """How a sentence names a report: "AFP's report of 2022-05-05"; an undated one by its title.
+
+    Verification reasons and derivation links both use it, so a report reads the same everywhere.
+    """
+    if published_on is not None:
+        return f"{possessive(source_name)} report of {published_on.isoformat()}"
+    return f'{possessive(source_name)} undated report "{title}"'
+
+
 class Report(models.Model):
     """One publication by a source: an article, interview, post, statement or study."""
 
@@ -133,11 +148,23 @@ class Report(models.Model):
         date = self.published_on.isoformat() if self.published_on else "undated"
         return f"{self.source.name}, {date}: {self.title}"
 
+    def phrase(self) -> str:
+        """The report as a sentence names it (see `report_phrase`)."""
+        return report_phrase(self.source.name, self.published_on, self.title)
+
 
 class ReportDerivationRelation(models.TextChoices):
     REPUBLISHES = "republishes", "Republishes (syndicated or wire copy)"
     QUOTES = "quotes", "Quotes or cites"
     DERIVES = "derives", "Derives from"
+
+
+# Each relation as the verb of a sentence whose subject is the derived report.
+RELATION_VERBS = {
+    ReportDerivationRelation.REPUBLISHES: "republishes",
+    ReportDerivationRelation.QUOTES: "quotes",
+    ReportDerivationRelation.DERIVES: "derives from",
+}
 
 
 class ReportDerivation(models.Model):
@@ -169,4 +196,5 @@ class ReportDerivation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.report_id} {self.relation} {self.derived_from_id}"
+        """ "TRT World's report of 2022-05-06 republishes AFP's report of 2022-05-05"."""
+        return f"{self.report.phrase()} {RELATION_VERBS[self.relation]} {self.derived_from.phrase()}"

@@ -39,7 +39,7 @@ def test_an_event_without_claims_is_unverified(clash):
 def test_a_party_assertion_alone_is_claimed(clash):
     claim_record(event=clash, report=f.ReportFactory(), stance="asserts", claimant=clash.side_a)
     assert refreshed(clash).verification == Verification.CLAIMED
-    assert "asserted only by parties" in clash.verification_reason
+    assert "asserted only by a party to the event, Front in " in clash.verification_reason
 
 
 def test_a_spokesperson_of_a_party_counts_as_the_party(clash):

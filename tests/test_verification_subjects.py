@@ -81,7 +81,7 @@ def test_a_denial_of_losses_disputes_the_casualties_not_the_clash(world, editor,
     verification = shown["verification"]
     assert verification["status"] == "claimed"  # nobody denied the clash
     headline, _, rest = verification["reason"].partition(" Casualties")
-    assert headline.startswith("Claimed: asserted only by parties to the event, Front A (via Spokesman of A)")
+    assert headline.startswith("Claimed: asserted only by a party to the event, Front A (via Spokesman of A)")
     assert "National Daily on 2022-09-05" in headline and "no independent report confirms it" in headline
     assert "denied" not in headline and "Commander" not in headline
 

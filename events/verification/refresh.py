@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from actors.models import Actor
@@ -162,6 +162,8 @@ class _Report:
     source_id: int
     published_on: object
     source: _Source
+    # The reports it republishes, as (source name, published on, title): reasons name the original.
+    republishes: tuple = ()
 
 
 @dataclass(slots=True)
@@ -191,10 +193,12 @@ def _load_claims(event_ids: list[int]) -> dict[int, list[_Claim]]:
     """Each event's claims in time order, with their voices and those voices' affiliation chains."""
     rows = list(
         Claim.objects.filter(event_id__in_ids=event_ids)
+        .annotate(republishes=Exists(_REPUBLISHES.filter(report_id=OuterRef("report_id"))))
         .order_by("claimed_on", "id")
-        .values_list(*CLAIM_VALUES)
+        .values_list(*CLAIM_VALUES, "republishes")
     )
     actors = _load_actors({pk for row in rows for pk in (row[7], row[8], row[9]) if pk is not None})
+    originals = _load_originals({row[2] for row in rows if row[-1]})
     sources: dict[int, _Source] = {}
     claims: dict[int, list[_Claim]] = {pk: [] for pk in event_ids}
     for (
@@ -209,15 +213,36 @@ def _load_claims(event_ids: list[int]) -> dict[int, list[_Claim]]:
         claimant,
         speaker,
         *about,
+        _,
     ) in rows:
         source = sources.get(source_id)
         if source is None:
             source = sources[source_id] = _Source(source_name, actors.get(operator))
         claims[event_id].append(
             _Claim(stance, report_id, claimed_on, actors.get(claimant), actors.get(speaker),
-                   _Report(source_id, published_on, source), *about)
+                   _Report(source_id, published_on, source, originals.get(report_id, ())), *about)
         )  # fmt: skip
     return claims
+
+
+_REPUBLISHES = ReportDerivation.objects.filter(relation=ReportDerivation.Relation.REPUBLISHES)
+
+
+def _load_originals(report_ids: set[int]) -> dict[int, tuple]:
+    """What each of these reports republishes, for the words of reasons: one query, and none when no
+    claim's report republishes anything (the claims query says which do)."""
+    originals: dict[int, tuple] = {}
+    if not report_ids:
+        return originals
+    for report_id, *original in (
+        _REPUBLISHES.filter(report_id__in_ids=report_ids)
+        .order_by(F("derived_from__published_on").asc(nulls_last=True), "derived_from_id")
+        .values_list(
+            "report_id", "derived_from__source__name", "derived_from__published_on", "derived_from__title"
+        )
+    ):
+        originals[report_id] = (*originals.get(report_id, ()), tuple(original))
+    return originals
 
 
 def _load_actors(ids: set[int]) -> dict[int, _Actor]:

@@ -20,6 +20,8 @@ The loading (claims, parties, report derivations) and the storing belong to `ref
 
 from dataclasses import dataclass, field
 
+from sources.models import report_phrase
+
 from ..claimants import claimant_key, claimant_label, speaks_for_a_party
 from ..models import SUBJECT_PREFIXES, UNVERIFIED_REASON, Claim, Verdict, Verification
 
@@ -60,11 +62,18 @@ class VerificationResult:
 
 
 def describe_claim(claim: Claim) -> str:
-    """ "National Resistance Front (via Ali Nazary) in The New York Sun on 2022-05-06"."""
+    """ "National Resistance Front (via Ali Nazary) in The New York Sun on 2022-05-06"; a claim in a report
+    that republishes another names the original, whose voice it repeats: "TRT World on 2022-05-06
+    (republishing AFP's report of 2022-05-05)"."""
     label, source = claimant_label(claim), claim.report.source.name
     text = label if label == source else f"{label} in {source}"
     date = claim.claimed_on or claim.report.published_on
-    return f"{text} on {date.isoformat()}" if date else text
+    if date:
+        text = f"{text} on {date.isoformat()}"
+    originals = claim.report.republishes
+    if originals:
+        text += f" (republishing {_join([report_phrase(*original) for original in originals])})"
+    return text
 
 
 def independent_groups(
@@ -106,10 +115,24 @@ def independent_groups(
 
 
 def _join(parts: list[str]) -> str:
+    """ "A", "A and B", "A, B and C": each part once, in the order given."""
     unique = list(dict.fromkeys(parts))
     if len(unique) <= 1:
         return "".join(unique)
     return ", ".join(unique[:-1]) + " and " + unique[-1]
+
+
+def _not_parties(claims: list) -> str:
+    """ "X is not a party to the event" or "X and Y are not parties to the event": the verb agrees."""
+    names = list(dict.fromkeys(claimant_label(c) for c in claims))
+    verb = "is not a party" if len(names) == 1 else "are not parties"
+    return f"{_join(names)} {verb} to the event"
+
+
+def _only_parties(claims: list) -> str:
+    """ "only by a party to the event" when every claim speaks for one party, else "only by parties"."""
+    one = len({claimant_key(c) for c in claims}) == 1
+    return "only by a party to the event" if one else "only by parties to the event"
 
 
 # Sub-event types that are themselves a change of control: for these, claims about territorial control are
@@ -276,11 +299,11 @@ def _occurrence_reason(j: _Judgement) -> str:
     if j.status == Verification.CORROBORATED:
         return (
             f"Corroborated: asserted in {j.independent} independent reports, by {_said(j.asserting)}; "
-            f"{_join([claimant_label(c) for c in j.non_party])} is not a party to the event.{footnote}"
+            f"{_not_parties(j.non_party)}.{footnote}"
         )
     if j.status == Verification.CLAIMED:
         return (
-            f"Claimed: asserted only by parties to the event, {_said(j.asserting)}; "
+            f"Claimed: asserted {_only_parties(j.asserting)}, {_said(j.asserting)}; "
             f"no independent report confirms it.{footnote}"
         )
     if j.status == Verification.REPORTED:
@@ -349,7 +372,7 @@ def _subject_result(subject: str, j: _Judgement, sides: dict) -> SubjectResult:
         reason = f"{label} corroborated in {j.independent} independent reports: {asserted}."
     elif j.status == Verification.CLAIMED:
         reason = (
-            f"{label} claimed only by parties to the event: {asserted}; no independent report confirms it."
+            f"{label} claimed {_only_parties(j.asserting)}: {asserted}; no independent report confirms it."
         )
     elif j.status == Verification.REPORTED:
         reason = f"{label} reported in one independent report: {asserted}."
