@@ -27,12 +27,15 @@ def event_save(
 ) -> Event:
     """Validate and save an event whose attributes the caller has set; one history row per call.
 
-    `fields` names the attributes that changed (None: all of them, as for a new event). A new sub-event
+    `fields` names the attributes that changed (None: all of them, as for a new event; none, with no
+    `actors` or `tags`: nothing to write, and nothing is written, history included). A new sub-event
     type brings its event type; a changed verdict is stamped with `user` and the time. With `actors` or
     `tags`, the event's roles or labels become exactly those.
     """
     creating = event.pk is None
     fields = None if fields is None else set(fields)
+    if not creating and fields == set() and actors is None and tags is None:
+        return event  # nothing changed (a form posted back as it was shown): no write, no history row
     sub_type_changed = fields is not None and "sub_event_type" in fields and "event_type" not in fields
     if event.sub_event_type_id is not None and (event.event_type_id is None or sub_type_changed):
         event.event_type = event.sub_event_type.event_type  # a sub-event type implies its type

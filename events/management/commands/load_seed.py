@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from core.history import m2m_snapshots
 from events.models import Event
 
 
@@ -28,5 +29,6 @@ class Command(BaseCommand):
                 continue
             history.filter(history_date__gte=started).delete()
             recorded = history.values_list(model._meta.pk.attname, flat=True)
-            history.bulk_history_create(list(model._default_manager.exclude(pk__in=recorded)))
+            # With its many-to-many snapshot (an event's tags), or the first edit would show them as added.
+            m2m_snapshots(history.bulk_history_create(list(model._default_manager.exclude(pk__in=recorded))))
         self.stdout.write(self.style.SUCCESS(f"Seed data loaded: {Event.objects.count()} events."))
