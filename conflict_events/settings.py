@@ -280,6 +280,7 @@ SPECTACULAR_SETTINGS = {
         "core.api.schema.integer_enum_names",
         "core.api.schema.package_version",
         "core.api.schema.non_empty_query_parameters",
+        "core.api.schema.stated_value_ranges",
     ],
     "ENUM_NAME_OVERRIDES": {
         "VerificationEnum": "events.models.Verification",

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from django.contrib import admin
 from django.http import HttpResponse, JsonResponse
 from django.urls import include, path
@@ -53,6 +55,16 @@ def readyz(request):
     return JsonResponse({"status": "ready", "version": __version__})
 
 
+FAVICON = (Path(__file__).resolve().parent.parent / "core" / "static" / "core" / "favicon.svg").read_bytes()
+
+
+def favicon(request):
+    """The icon browsers ask for at /favicon.ico (an SVG, which every current browser takes there)."""
+    return HttpResponse(
+        FAVICON, content_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"}
+    )
+
+
 def root(request):
     return HttpResponse(
         "Conflict Events API\n\nAPI: /api/v1/\nDocs: /api/docs/ and /api/redoc/\nSchema: /api/schema/\n"
@@ -63,6 +75,7 @@ def root(request):
 
 urlpatterns = [
     path("", root),
+    path("favicon.ico", favicon, name="favicon"),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     path(

@@ -4,36 +4,36 @@ from django.db.models import Exists, OuterRef, Q
 from drf_spectacular.utils import extend_schema_field
 
 from actors.models import Actor, ActorAlias
+from actors.selectors import actors_named
 from core.api.filters import (
     IdsFilter,
+    IdsOrNamesFilter,
     IntegerFilter,
     IsoDateFilter,
     SlugsFilter,
     ordering_filter,
     updated_since_filter,
 )
-from locations.filters import CountryFilter, LocationIdFilter
-from locations.geo import BBoxField, NearField, filter_near, in_bbox
+from locations.filters import CountryFilter
+from locations.geo import BBOX_PATTERN, NEAR_PATTERN, BBoxField, NearField, filter_near, in_bbox
 from locations.models import Location, LocationAlias
+from locations.selectors import locations_named
 from sources.models import Report, Source
 
 from .claimants import claims_made_by
 from .models import Claim, Event, EventActor, EventType, SubEventType, Verification
 from .precision import DatePrecision, GeoPrecision
 
+BY_ID_OR_NAME = "An id, or a name, acronym or alias in any case if only one actor has it."
 EVENT_ORDERING = ["date_start", "date_end", "updated_at", "created_at", "fatalities"]
 
 
-@extend_schema_field(
-    {"type": "string", "pattern": "^" + ",".join(["-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?"] * 4) + "$"}
-)
+@extend_schema_field({"type": "string", "pattern": BBOX_PATTERN})
 class BBoxFilter(django_filters.Filter):
     field_class = BBoxField
 
 
-@extend_schema_field(
-    {"type": "string", "pattern": "^" + ",".join(["-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?"] * 3) + "$"}
-)
+@extend_schema_field({"type": "string", "pattern": NEAR_PATTERN})
 class NearFilter(django_filters.Filter):
     field_class = NearField
 
@@ -75,10 +75,14 @@ class EventFilterSet(django_filters.FilterSet):
     country = CountryFilter(
         method="filter_country", help_text="ISO 3166-1 alpha-2 or alpha-3 code (AF or AFG): events inside it."
     )
-    location = LocationIdFilter(
+    location = IdsOrNamesFilter(
         queryset=Location.objects.all(),
         method="filter_location",
-        help_text="Location id: events at that place or anywhere inside it.",
+        names=locations_named,
+        noun="place",
+        describe=lambda place: f"{place.name}, {place.get_level_display()}",
+        help_text="Location id, or a place's name or alias if only one place has it: events at that place or "
+        "anywhere inside it (repeatable: any of).",
     )
     pcode = django_filters.CharFilter(
         method="filter_pcode",
@@ -86,27 +90,42 @@ class EventFilterSet(django_filters.FilterSet):
     )
     bbox = BBoxFilter(
         method="filter_bbox",
-        help_text="minlon,minlat,maxlon,maxlat: events whose point (their own, else their place's) is inside.",
+        help_text="minlon,minlat,maxlon,maxlat in decimal degrees: events whose point (their own, else their "
+        "place's) is inside; a minlon above maxlon crosses the antimeridian.",
     )
     near = NearFilter(
         method="filter_near",
-        help_text="lat,lon,km: events whose point is within km kilometres (great-circle distance).",
+        help_text="lat,lon,km in decimal degrees and kilometres: events whose point is within km kilometres "
+        "(great-circle distance).",
     )
-    actor = IdsFilter(
+    actor = IdsOrNamesFilter(
         queryset=Actor.objects.all(),
         method="filter_actor",
-        help_text="Actor id, in any role (repeatable: any of).",
+        names=actors_named,
+        noun="actor",
+        help_text=f"Actor in any role (repeatable: any of). {BY_ID_OR_NAME}",
     )
-    actor1 = IdsFilter(
-        queryset=Actor.objects.all(), method="filter_actor1", help_text="Actor id on side A (ACLED actor1)."
+    actor1 = IdsOrNamesFilter(
+        queryset=Actor.objects.all(),
+        method="filter_actor1",
+        names=actors_named,
+        noun="actor",
+        help_text=f"Actor on side A (ACLED actor1). {BY_ID_OR_NAME}",
     )
-    actor2 = IdsFilter(
-        queryset=Actor.objects.all(), method="filter_actor2", help_text="Actor id on side B (ACLED actor2)."
+    actor2 = IdsOrNamesFilter(
+        queryset=Actor.objects.all(),
+        method="filter_actor2",
+        names=actors_named,
+        noun="actor",
+        help_text=f"Actor on side B (ACLED actor2). {BY_ID_OR_NAME}",
     )
-    claimant = IdsFilter(
+    claimant = IdsOrNamesFilter(
         queryset=Actor.objects.all(),
         method="filter_claimant",
-        help_text="Actor id: events with a claim made by this actor, a person speaking for it or its own channel.",
+        names=actors_named,
+        noun="actor",
+        help_text="Actor: events with a claim made by this actor, a person speaking for it or its own channel. "
+        + BY_ID_OR_NAME,
     )
     source = IdsFilter(
         queryset=Source.objects.all(),
@@ -169,8 +188,11 @@ class EventFilterSet(django_filters.FilterSet):
     def filter_country(self, queryset, name, country):
         return queryset.filter(events_inside(country))
 
-    def filter_location(self, queryset, name, location):
-        return queryset.filter(events_inside(location))
+    def filter_location(self, queryset, name, locations):
+        condition = Q(pk__in=[])
+        for location in locations:
+            condition |= events_inside(location)
+        return queryset.filter(condition) if locations else queryset
 
     def filter_pcode(self, queryset, name, value):
         matches = list(Location.objects.filter(pcode__startswith=value.strip().upper()).only("pk", "path"))

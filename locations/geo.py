@@ -2,11 +2,16 @@
 
 Points are plain latitude/longitude columns; distances are great-circle (spherical law of cosines on a
 6371 km sphere), after a bounding-box pre-filter that the coordinate indexes can serve. A circle that
-crosses the antimeridian is pre-filtered by the two longitude ranges on either side of it; a box given as
-`bbox` that would cross it is refused rather than guessed (give two boxes).
+crosses the antimeridian is pre-filtered by the two longitude ranges on either side of it, and a `bbox`
+whose west edge is east of its east edge crosses it (RFC 7946, section 5.2: 170,-10,-170,10 is the 20° of
+longitude either side of 180°).
+
+Numbers are plain decimals (`-12.5`, no exponent, no `nan` or `inf`) within their ranges, checked by the same
+patterns the OpenAPI schema publishes (`BBOX_PATTERN`, `NEAR_PATTERN`), so a client can validate before sending.
 """
 
 import math
+import re
 from dataclasses import dataclass
 
 from django import forms
@@ -15,6 +20,9 @@ from django.db.models.functions import ACos, Cos, Greatest, Least, Radians, Sin
 
 EARTH_RADIUS_KM = 6371.0088
 KM_PER_DEGREE = math.pi * EARTH_RADIUS_KM / 180
+# The law of cosines in double precision puts a point up to about 0.1 m from itself: a metre's allowance
+# keeps `near=lat,lon,0` meaning "exactly here".
+ROUNDING_KM = 0.001
 
 
 @dataclass(frozen=True)
@@ -32,63 +40,69 @@ class Near:
     km: float
 
 
-def _floats(value: str, count: int, what: str) -> list[float]:
-    parts = [p.strip() for p in value.split(",")]
-    if len(parts) != count:
-        raise forms.ValidationError(f"Expected {what}: {count} comma-separated numbers, got {len(parts)}.")
-    try:
-        numbers = [float(p) for p in parts]
-    except ValueError:
-        raise forms.ValidationError(f"Expected {what}: numbers only, got {value!r}.") from None
-    if not all(math.isfinite(n) for n in numbers):
-        raise forms.ValidationError(f"Expected {what}: finite numbers, got {value!r}.")
-    return numbers
+LATITUDE = r"-?(?:90(?:\.0+)?|[1-8]?[0-9](?:\.[0-9]+)?)"
+LONGITUDE = r"-?(?:180(?:\.0+)?|(?:1[0-7][0-9]|[1-9]?[0-9])(?:\.[0-9]+)?)"
+DISTANCE = r"[0-9]+(?:\.[0-9]+)?"
+BBOX_PATTERN = f"^{LONGITUDE},{LATITUDE},{LONGITUDE},{LATITUDE}$"
+NEAR_PATTERN = f"^{LATITUDE},{LONGITUDE},{DISTANCE}$"
+_PARTS = {"lat": LATITUDE, "lon": LONGITUDE, "km": DISTANCE}
 
 
-def _check_lat_lon(lat: float, lon: float) -> None:
-    if not -90 <= lat <= 90:
-        raise forms.ValidationError(f"Latitude {lat} is outside -90..90.")
-    if not -180 <= lon <= 180:
-        raise forms.ValidationError(f"Longitude {lon} is outside -180..180.")
+def _numbers(value: str, names: list[str]) -> list[float]:
+    """The comma-separated numbers of `value`, one per name, each a plain decimal within its range."""
+    what = ",".join(names)
+    parts = value.split(",")
+    if len(parts) != len(names):
+        raise forms.ValidationError(
+            f"Expected {what}: {len(names)} comma-separated numbers, got {len(parts)}."
+        )
+    for name, part in zip(names, parts, strict=True):
+        kind = name.removeprefix("min").removeprefix("max")
+        if not re.fullmatch(_PARTS[kind], part):
+            raise forms.ValidationError(f"{name} must be {_RANGES[kind]}, got {part!r} (in {what}).")
+    return [float(part) for part in parts]
 
 
-class BBoxField(forms.CharField):
+_RANGES = {
+    "lat": "a decimal number from -90 to 90",
+    "lon": "a decimal number from -180 to 180",
+    "km": "a decimal number of kilometres, 0 or more",
+}
+
+
+class _PatternField(forms.CharField):
+    """Taken as written: the pattern is the whole rule, surrounding spaces included."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**{**kwargs, "strip": False})
+
+
+class BBoxField(_PatternField):
     def clean(self, value):
         value = super().clean(value)
         if not value:
             return None
-        min_lon, min_lat, max_lon, max_lat = _floats(value, 4, "minlon,minlat,maxlon,maxlat")
-        _check_lat_lon(min_lat, min_lon)
-        _check_lat_lon(max_lat, max_lon)
-        if min_lon > max_lon or min_lat > max_lat:
-            raise forms.ValidationError(
-                "Minimum longitude and latitude must not exceed the maximum ones "
-                "(boxes across the antimeridian are not supported)."
-            )
+        min_lon, min_lat, max_lon, max_lat = _numbers(value, ["minlon", "minlat", "maxlon", "maxlat"])
+        if min_lat > max_lat:
+            raise forms.ValidationError(f"minlat ({min_lat}) is above maxlat ({max_lat}): the box is empty.")
         return BBox(min_lon, min_lat, max_lon, max_lat)
 
 
-class NearField(forms.CharField):
+class NearField(_PatternField):
     def clean(self, value):
         value = super().clean(value)
         if not value:
             return None
-        lat, lon, km = _floats(value, 3, "lat,lon,km")
-        _check_lat_lon(lat, lon)
-        if not 0 < km <= 20000:
-            raise forms.ValidationError(f"The distance must be more than 0 and at most 20000 km, got {km}.")
+        lat, lon, km = _numbers(value, ["lat", "lon", "km"])
         return Near(lat, lon, km)
 
 
 def in_bbox(lat_field: str, lon_field: str, box: BBox) -> Q:
-    return Q(
-        **{
-            f"{lat_field}__gte": box.min_lat,
-            f"{lat_field}__lte": box.max_lat,
-            f"{lon_field}__gte": box.min_lon,
-            f"{lon_field}__lte": box.max_lon,
-        }
-    )
+    """Inside the box; a box whose west edge is east of its east edge wraps across the antimeridian."""
+    latitude = Q(**{f"{lat_field}__gte": box.min_lat, f"{lat_field}__lte": box.max_lat})
+    if box.min_lon <= box.max_lon:
+        return latitude & Q(**{f"{lon_field}__gte": box.min_lon, f"{lon_field}__lte": box.max_lon})
+    return latitude & (Q(**{f"{lon_field}__gte": box.min_lon}) | Q(**{f"{lon_field}__lte": box.max_lon}))
 
 
 def great_circle_km(lat_field: str, lon_field: str, near: Near):
@@ -130,5 +144,5 @@ def filter_near(queryset: QuerySet, lat_field: str, lon_field: str, near: Near, 
     return (
         queryset.filter(near_prefilter(lat_field, lon_field, near))
         .alias(**{alias: great_circle_km(lat_field, lon_field, near)})
-        .filter(**{f"{alias}__lte": near.km})
+        .filter(**{f"{alias}__lte": near.km + ROUNDING_KM})
     )

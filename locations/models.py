@@ -14,6 +14,17 @@ COORDINATES_PAIRED = Q(latitude__isnull=True, longitude__isnull=True) | Q(
 )
 
 
+def coordinate_errors(latitude: float | None, longitude: float | None) -> dict[str, str]:
+    """Field errors for coordinates out of range (the check constraints say the same, but not by field)."""
+    errors = {}
+    for name, value, limit in (("latitude", latitude, 90), ("longitude", longitude, 180)):
+        if value is not None and not -limit <= value <= limit:
+            errors[name] = (
+                f"{name.capitalize()} must be from -{limit} to {limit} (decimal degrees); got {value}."
+            )
+    return errors
+
+
 def coordinate_constraints(prefix: str) -> list[models.CheckConstraint]:
     """The range and pairing checks every model with an optional latitude/longitude carries."""
     return [
@@ -164,6 +175,11 @@ class Location(models.Model):
                 errors["parent"] = "A location cannot be inside itself."
         if self.level != self.Level.COUNTRY and (self.iso2 or self.iso3):
             errors["iso2"] = "ISO 3166-1 codes belong to countries only."
+        for name, size, example in (("iso2", 2, "AF"), ("iso3", 3, "AFG")):
+            code = getattr(self, name)
+            if code and not (len(code) == size and code.isascii() and code.isalpha()):
+                errors.setdefault(name, f"An ISO 3166-1 alpha-{size} code is {size} letters, e.g. {example}.")
+        errors.update(coordinate_errors(self.latitude, self.longitude))
         if errors:
             raise ValidationError(errors)
 

@@ -3,7 +3,9 @@
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from .models import Location
+from django.db.models import Exists, OuterRef, Q
+
+from .models import Location, LocationAlias
 
 
 class Point(NamedTuple):
@@ -47,3 +49,9 @@ def location_by_country_code(code: str) -> Location | None:
     if field is None:
         return None
     return Location.objects.countries().filter(**{field: code}).first()
+
+
+def locations_named(text: str):
+    """Places whose name or any alias is `text`, in any case, largest first (a province before its town)."""
+    aliases = LocationAlias.objects.filter(location=OuterRef("pk"), name__iexact=text)
+    return Location.objects.filter(Q(name__iexact=text) | Q(Exists(aliases))).order_by("level", "name", "pk")

@@ -47,8 +47,13 @@ def test_a_body_nested_too_deeply_is_a_400(django_user_model):
 @pytest.mark.parametrize(
     "params,field,message",
     [
-        ({"updated_since": "2022-01-01T00:00:00+16:00"}, "updated_since", "±15:59"),
-        ({"updated_since": "2022-01-01T00:00:00-23:00"}, "updated_since", "±15:59"),
+        ({"updated_since": "2022-01-01T00:00:00+24:00"}, "updated_since", "valid date/time"),
+        ({"near": "10,20,1e3"}, "near", "km must be a decimal number"),
+        ({"near": "91,20,5"}, "near", "lat must be a decimal number from -90 to 90"),
+        ({"near": "nan,20,5"}, "near", "lat must be"),
+        ({"bbox": "0,0,181,1"}, "bbox", "maxlon must be a decimal number from -180 to 180"),
+        ({"bbox": "0,2,1,1"}, "bbox", "the box is empty"),
+        ({"bbox": "0,0,1"}, "bbox", "4 comma-separated numbers, got 3"),
         ({"date_after": "2022-02-30"}, "date_after", "YYYY-MM-DD"),
         ({"date_after": "6/5/2022"}, "date_after", "YYYY-MM-DD"),
         ({"date_before": "05/06/2022"}, "date_before", "YYYY-MM-DD"),
@@ -68,10 +73,46 @@ def test_accepted_forms_still_work(client):
     f.EventFactory()
     for params in (
         {"updated_since": "2022-01-01T00:00:00+15:59"},
+        {"near": "-90,180.0,12.5"},
+        {"bbox": "-180,-90,180,90"},
         {"date_after": "2022-05-06"},
         {"verification": ["claimed", "reported"]},  # a filter that takes several values, repeated
     ):
         assert client.get("/api/v1/events/", params).status_code == 200, params
+
+
+def test_any_utc_offset_rfc_3339_allows_means_the_same_instant(client):
+    """PostgreSQL stores no offset of ±16:00 or more, so the time goes to the database in UTC."""
+    event = f.EventFactory()
+    changed = event.updated_at.astimezone(datetime.UTC)
+    for offset in ("+16:00", "-23:00", "+23:59"):
+        hours, minutes = int(offset[1:3]), int(offset[4:])
+        shift = datetime.timedelta(hours=hours, minutes=minutes) * (1 if offset[0] == "+" else -1)
+        for delta, expected in ((-1, [event.pk]), (1, [])):
+            local = (changed + datetime.timedelta(seconds=delta) + shift).replace(tzinfo=None)
+            since = local.isoformat(timespec="microseconds") + offset
+            found = client.get("/api/v1/events/", {"updated_since": since})
+            assert found.status_code == 200, found.content
+            assert [e["id"] for e in found.json()["results"]] == expected, since
+
+
+def test_a_box_whose_west_edge_is_east_of_its_east_edge_crosses_the_antimeridian(client):
+    east = f.EventFactory(latitude=-17.0, longitude=179.5)
+    west = f.EventFactory(latitude=-17.0, longitude=-179.5)
+    f.EventFactory(latitude=-17.0, longitude=0.0)
+    crossing = client.get("/api/v1/events/", {"bbox": "179,-18,-179,-16"}).json()["results"]
+    assert {e["id"] for e in crossing} == {east.pk, west.pk}
+    ordinary = client.get("/api/v1/events/", {"bbox": "179,-18,180,-16"}).json()["results"]
+    assert [e["id"] for e in ordinary] == [east.pk]
+
+
+def test_near_takes_any_distance_from_zero_to_the_whole_earth(client):
+    here = f.EventFactory(latitude=10.0, longitude=20.0)
+    antipode = f.EventFactory(latitude=-10.0, longitude=-160.0)
+    exactly = client.get("/api/v1/events/", {"near": "10,20,0"}).json()["results"]
+    assert [e["id"] for e in exactly] == [here.pk]
+    everywhere = client.get("/api/v1/events/", {"near": "10,20,50000"}).json()["results"]
+    assert {e["id"] for e in everywhere} == {here.pk, antipode.pk}
 
 
 def test_an_explicit_format_wins_over_accept(client):

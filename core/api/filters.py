@@ -1,5 +1,7 @@
 """Strict query parameters: the filter backend every list uses, and filters shared by the FilterSets."""
 
+import datetime
+
 import django_filters
 from django import forms
 from django_filters.rest_framework import DjangoFilterBackend
@@ -46,6 +48,15 @@ def _repeatable(filterset_class) -> set[str]:
 class StrictFilterBackend(DjangoFilterBackend):
     """django-filter, plus: a parameter nobody declared is an error, never an unfiltered list."""
 
+    def get_filterset(self, request, queryset, view):
+        filterset = super().get_filterset(request, queryset, view)
+        for name, declared in (filterset.filters if filterset is not None else {}).items():
+            # The browsable API's form labels each box with the parameter it sets; django-filter would
+            # derive a label from a model field, which a method filter has not ("[invalid name]").
+            declared.label = name
+            declared.__dict__.pop("_field", None)  # a form field built (and cached) under the old label
+        return filterset
+
     def filter_queryset(self, request, queryset, view):
         filterset_class = self.get_filterset_class(view, queryset)
         declared = set(filterset_class.base_filters) if filterset_class else set()
@@ -76,9 +87,15 @@ class StrictFilterBackend(DjangoFilterBackend):
 
 
 class IntegerFilter(django_filters.NumberFilter):
-    """A whole-number filter (django-filter's NumberFilter takes decimals)."""
+    """A whole-number filter (django-filter's NumberFilter takes decimals) within 64 bits, which the schema
+    states with any narrower bounds given (`min_value`, `max_value`)."""
 
     field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", -(2**63))
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
 
 
 def ordering_filter(names: list[str], default: str) -> django_filters.ChoiceFilter:
@@ -87,6 +104,8 @@ def ordering_filter(names: list[str], default: str) -> django_filters.ChoiceFilt
     Paging applies it (see ReadMixin.get_order_keys); the filter only validates and documents it.
     """
     choices = [(value, value) for name in [*names, "id"] for value in (name, f"-{name}")]
+    # The default first: a form with no value selected shows (and then sends) the first choice.
+    choices.sort(key=lambda choice: choice[0] != default)
     return django_filters.ChoiceFilter(
         choices=choices,
         method=lambda queryset, name, value: queryset,
@@ -109,21 +128,12 @@ class IsoDateFilter(django_filters.DateFilter):
 
 
 class BoundedIsoDateTimeField(django_filters.fields.IsoDateTimeField):
-    """An ISO 8601 time whose UTC offset a database can store (PostgreSQL refuses ±16:00 and beyond)."""
+    """An ISO 8601 time with any UTC offset RFC 3339 allows (up to ±23:59), given to the database in UTC:
+    PostgreSQL refuses a time zone of ±16:00 or more, but the instant is the same."""
 
     def to_python(self, value):
         parsed = super().to_python(value)
-        raw = value.strip() if isinstance(value, str) else ""
-        # The offset as written (the parsed value is already in UTC).
-        if (
-            len(raw) > 6
-            and raw[-6] in "+-"
-            and raw[-3] == ":"
-            and raw[-5:-3].isdigit()
-            and int(raw[-5:-3]) >= 16
-        ):
-            raise forms.ValidationError("Give a UTC offset within ±15:59, e.g. 2022-05-06T00:00:00+04:30.")
-        return parsed
+        return parsed.astimezone(datetime.UTC) if parsed is not None and parsed.tzinfo else parsed
 
 
 class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
@@ -134,14 +144,80 @@ def updated_since_filter() -> django_filters.IsoDateTimeFilter:
     return IsoDateTimeFilter(
         field_name="updated_at",
         lookup_expr="gte",
-        help_text="Only rows changed at or after this ISO 8601 time (e.g. 2022-05-06T00:00:00Z; UTC offsets "
-        "within ±15:59).",
+        help_text="Only rows changed at or after this ISO 8601 time, e.g. 2022-05-06T00:00:00Z.",
     )
+
+
+class RepeatableInput(forms.TextInput):
+    """A text box for a parameter that may be repeated (`actor=3&actor=7`); a select listing every row
+    would not scale."""
+
+    def value_from_datadict(self, data, files, name):
+        return data.getlist(name) if hasattr(data, "getlist") else data.get(name)
+
+    def format_value(self, value):
+        if isinstance(value, list | tuple):
+            value = ",".join(str(item) for item in value)
+        return super().format_value(value)
 
 
 @extend_schema_field(OpenApiTypes.INT)
 class IdsFilter(django_filters.ModelMultipleChoiceFilter):
     """One or more ids (repeat the parameter: any of them), for filters computed by a method."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", RepeatableInput)
+        super().__init__(*args, **kwargs)
+
+
+class IdsOrNamesField(django_filters.fields.ModelMultipleChoiceField):
+    """Ids, or names that `names(text)` resolves to exactly one row; a name that matches several rows, or
+    none, is an error that says which rows it matched and that ids are accepted too."""
+
+    SHOWN = 10
+
+    def __init__(self, *args, names, noun: str, describe=str, **kwargs):
+        self.names, self.noun, self.describe = names, noun, describe
+        super().__init__(*args, **kwargs)
+
+    def _check_values(self, value):
+        ids, errors = [], []
+        for item in value:
+            text = str(item).strip()
+            if text.isascii() and text.isdigit():
+                ids.append(text)
+                continue
+            matches = list(self.names(text)[: self.SHOWN + 1])
+            if len(matches) == 1:
+                ids.append(str(matches[0].pk))
+            elif not matches:
+                errors.append(
+                    f"No {self.noun} has the name {text!r}: give an id, or a name or alias as recorded "
+                    f"(any case)."
+                )
+            else:
+                listed = "; ".join(
+                    f"{self.describe(match)} (id {match.pk})" for match in matches[: self.SHOWN]
+                )
+                more = " and more" if len(matches) > self.SHOWN else ""
+                errors.append(f"{text!r} names more than one {self.noun}: {listed}{more}. Give the id.")
+        if errors:
+            raise forms.ValidationError(errors)
+        return super()._check_values(ids)
+
+
+@extend_schema_field(
+    {
+        "anyOf": [
+            {"type": "integer", "minimum": 1},
+            {"type": "string", "pattern": "[^0-9]", "description": "a name or alias, matched in any case"},
+        ]
+    }
+)
+class IdsOrNamesFilter(IdsFilter):
+    """Ids or unambiguous names (repeat the parameter: any of them)."""
+
+    field_class = IdsOrNamesField
 
 
 @extend_schema_field(OpenApiTypes.STR)

@@ -1,7 +1,7 @@
 """drf-spectacular, adapted so that the schema says exactly what the API does (SDKs are generated from it).
 
-- every operation documents its errors with one `Error` schema (400, 401, 403, 404, 409, 412, 413, 429, as
-  the operation can give them), 304 for conditional reads, the `ETag` it returns and the `If-Match` /
+- every operation documents its errors with one `Error` schema (400, 401, 403, 404, 409, 412, 413, 429, 503,
+  as the operation can give them), 304 for conditional reads, the `ETag` it returns and the `If-Match` /
   `If-None-Match` headers it reads;
 - writes document the detail shape they return (the read serializer), not their input shape;
 - request bodies are JSON only (PARSER_WHITELIST); lists with other formats document those media types;
@@ -39,6 +39,7 @@ ERRORS = {
     "412": "Precondition failed: the row changed since you read it (`If-Match` does not match its ETag).",
     "413": "The request body is larger than the server accepts.",
     "429": "Too many requests: wait and try again (anonymous reads are throttled).",
+    "503": "The database is unavailable for the moment: retry after the `Retry-After` seconds.",
 }
 # Writes that check If-Match (core.api.conditional.check_if_match) and so may answer 412.
 CONDITIONAL_WRITES = {"update", "partial_update", "destroy", "restore", "verdict"}
@@ -112,8 +113,37 @@ class ConflictEventsAutoSchema(AutoSchema):
         from core.api.viewsets import ResourceViewSet
 
         description = super().get_description()
-        # The composition's own docstring describes the class for developers, not an operation.
-        return "" if description == get_doc(ResourceViewSet) else description
+        # The composition's own docstring describes the class for developers, not an operation: say what
+        # the operation does instead.
+        if description and description != get_doc(ResourceViewSet):
+            return description
+        model = getattr(getattr(self.view, "queryset", None), "model", None)
+        if model is None:
+            return ""
+        return self._describe(model._meta.verbose_name, model._meta.verbose_name_plural)
+
+    def _describe(self, one: str, many: str) -> str:
+        article = "an" if one[:1] in "aeiou" else "a"
+        guarded = (
+            "Send the `ETag` you read as `If-Match`: if the row changed since, the answer is 412 and nothing "
+            "is written."
+        )
+        editors = f"Needs an API token (`Authorization: Bearer …`) of a user allowed to change {many}."
+        return {
+            "list": f"{many.capitalize()} matching every given filter (an unknown or repeated parameter is a 400), "
+            "cursor-paged: follow `next`. Anyone may read.",
+            "retrieve": f"One {one} by id, with its `ETag`: send it back as `If-None-Match` to get 304 when "
+            "nothing changed. Anyone may read.",
+            "create": f"Record {article} {one}. {editors} The answer is 201 with the row as a read shows it.",
+            "update": f"Replace every writable field of {article} {one}. {guarded} {editors}",
+            "partial_update": f"Change only the fields sent. {guarded} {editors}",
+            "destroy": f"Delete {article} {one}: it leaves every list and read, and is kept as a tombstone (see "
+            f"the deleted feed) with its history. {guarded} {editors}",
+            "history": f"Every saved version of {article} {one}, newest first: the fields, when, and by whom "
+            '(a role such as "an editor" for anonymous readers, the name for staff).',
+            "deleted": f"Deleted {many}, the latest deletion first, with when each was deleted: what a mirror "
+            "needs to drop them. Anyone may read.",
+        }.get(self._action, "")
 
     def get_response_serializers(self):
         # A write answers with the row as a read shows it, not with the shape it was sent in.
@@ -132,7 +162,7 @@ class ConflictEventsAutoSchema(AutoSchema):
         return parameters
 
     def _error_codes(self) -> list[str]:
-        codes = {"400", "401", "429"}
+        codes = {"400", "401", "429", "503"}  # 503: any operation, while the database does not answer
         if "{" in self.path:
             codes.add("404")
         if self.method not in SAFE_METHODS:
@@ -185,9 +215,16 @@ class StrictFilterBackendExtension(DjangoFilterExtension):
             auto_schema, model, filterset_class, field_name, filter_field
         )
         help_text = filter_field.extra.get("help_text")
+        bounds = {
+            "minimum": filter_field.extra.get("min_value"),
+            "maximum": filter_field.extra.get("max_value"),
+        }
         for parameter in parameters:
             if help_text and not parameter.get("description"):
                 parameter["description"] = help_text
+            schema = parameter.get("schema", {})
+            if schema.get("type") == "integer":
+                schema.update({key: value for key, value in bounds.items() if value is not None})
         return parameters
 
 
@@ -321,4 +358,55 @@ def package_version(result, generator, request, public):
     from drf_spectacular.settings import spectacular_settings
 
     result["info"]["version"] = spectacular_settings.VERSION
+    return result
+
+
+INT64 = (-(2**63), 2**63 - 1)
+# What Python's str.strip() removes, which is what DRF trims from text before refusing it as blank; a value
+# must hold at least one other character (JSON Schema's \s is a different set, so the class is spelled out).
+NOT_ONLY_WHITESPACE = (
+    "[^\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+)
+# A web address of the kind Django's URLValidator accepts (http, https or ftp; a host name of two to four
+# labels, the last letters, 253 characters at most, or `localhost`, or an IPv4 address; an optional port;
+# then anything printable), written so that every value it matches is one the server takes: clients and
+# fuzzers can check before sending. (Django takes a few rarer forms too: user:password@, IPv6, IDN hosts.)
+OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+WEB_URL = (
+    "^([Hh][Tt][Tt][Pp][Ss]?|[Ff][Tt][Pp])://"
+    f"(([A-Za-z0-9]([A-Za-z0-9-]{{0,61}}[A-Za-z0-9])?\\.){{1,3}}[A-Za-z]{{2,61}}|localhost|{OCTET}(\\.{OCTET}){{3}})"
+    "(:[0-9]{1,5})?([/?#][!-~]*)?$"
+)
+
+
+def _request_schemas(result):
+    """Every property schema (and array item) of the request bodies' components."""
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if not name.endswith("Request"):
+            continue
+        for prop in component.get("properties", {}).values():
+            yield from _walk(prop)
+
+
+def stated_value_ranges(result, generator, request, public):
+    """Postprocessing hook: state the ranges the server enforces but drf-spectacular leaves out, so that every
+    value the schema allows is one the server takes.
+
+    * Integers (query and path parameters, request fields) fit in 64 bits: ids are 64-bit in the database and
+      a larger number is refused.
+    * Required text in a request holds something besides whitespace (DRF trims it, then refuses it blank).
+    * A URL is a web address (`format: uri` alone allows `urn:…` and `a:b`, which Django refuses).
+    """
+    parameters = [p.get("schema", {}) for p in _parameters(result)]
+    for node in [*(n for p in parameters for n in _walk(p)), *_request_schemas(result)]:
+        if node.get("type") == "integer" and "enum" not in node:
+            node.setdefault("minimum", INT64[0])
+            node.setdefault("maximum", INT64[1])
+    for node in _request_schemas(result):
+        if node.get("type") != "string" or "enum" in node:
+            continue
+        if node.get("format") == "uri":
+            node["pattern"] = WEB_URL
+        elif node.get("minLength", 0) >= 1 and "format" not in node and "pattern" not in node:
+            node["pattern"] = NOT_ONLY_WHITESPACE
     return result

@@ -3,7 +3,7 @@ from rest_framework import serializers
 from actors.api.serializers import ActorBriefSerializer
 from actors.models import Actor
 from core.api.fields import NamesField
-from locations.api.serializers import LocationPointMixin, LocationWithAncestorsSerializer
+from locations.api.serializers import COORDINATE_RANGES, LocationPointMixin, LocationWithAncestorsSerializer
 from sources.api.serializers import ReportBriefSerializer
 
 from ..formats.json import event_json
@@ -295,6 +295,7 @@ class EventWriteSerializer(serializers.ModelSerializer):
             "acled_event_id",
             "ucdp_ged_id",
         ]
+        extra_kwargs = COORDINATE_RANGES
 
 
 class ClaimWriteSerializer(serializers.ModelSerializer):

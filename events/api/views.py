@@ -177,6 +177,9 @@ class EventViewSet(ResourceViewSet):
     @extend_schema(summary="Bring a deleted event back", request=None, responses=EventDetailSerializer)
     @action(detail=True, methods=["post"], permission_classes=[CanChangeEvents], filter_backends=[])
     def restore(self, request, pk=None):
+        """Bring a deleted event back into every list, with its claims, roles and history as they were.
+        An event that is not deleted only gets a new `updated_at`. Needs an API token of a user allowed to
+        change events; `If-Match` as for any change."""
         with transaction.atomic():
             known = str(pk).isascii() and str(pk).isdigit()
             event = Event.all_objects.select_for_update().filter(pk=pk).first() if known else None
@@ -190,6 +193,9 @@ class EventViewSet(ResourceViewSet):
                    responses=EventDetailSerializer)  # fmt: skip
     @action(detail=True, methods=["post"], permission_classes=[CanSetVerdicts], filter_backends=[])
     def verdict(self, request, pk=None):
+        """Record a reviewer's verdict on an event (confirmed or refuted, with a written reason), which
+        overrides what its claims imply and is shown with who gave it; `null` clears it and the status
+        follows the claims again. Send the `ETag` you read as `If-Match`. Reviewers only."""
         serializer = VerdictSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         with transaction.atomic():

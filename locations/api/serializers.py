@@ -78,10 +78,35 @@ class LocationSerializer(LocationPointMixin, serializers.ModelSerializer):
         ]
 
 
+# Stated in the schema and checked field by field (the database's check constraints are the backstop).
+COORDINATE_RANGES = {
+    "latitude": {"min_value": -90, "max_value": 90},
+    "longitude": {"min_value": -180, "max_value": 180},
+}
+
+
 class LocationWriteSerializer(serializers.ModelSerializer):
     aliases = NamesField(
         required=False,
         help_text="Other names and spellings; when given, replaces the list.",
+    )
+    iso2 = serializers.RegexField(
+        r"^([A-Za-z]{2})?$",
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text="ISO 3166-1 alpha-2 code (two letters); countries only.",
+        error_messages={"invalid": "An ISO 3166-1 alpha-2 code is two letters, e.g. AF."},
+    )
+    iso3 = serializers.RegexField(
+        r"^([A-Za-z]{3})?$",
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text="ISO 3166-1 alpha-3 code (three letters); countries only.",
+        error_messages={"invalid": "An ISO 3166-1 alpha-3 code is three letters, e.g. AFG."},
     )
 
     class Meta:
@@ -99,3 +124,4 @@ class LocationWriteSerializer(serializers.ModelSerializer):
             "notes",
             "aliases",
         ]
+        extra_kwargs = COORDINATE_RANGES
