@@ -303,7 +303,11 @@ class EventEntryForm(forms.ModelForm):
 
 
 class ClaimEntryForm(forms.ModelForm):
-    """A claim the report carries, about an existing event or one of the page's new events."""
+    """A claim the report carries, about an existing event or about new events of the page.
+
+    One row may name several new events: "the NRF says it took these three districts" is one statement
+    that becomes one claim on each of the three events, as verification needs, without being typed thrice.
+    """
 
     event = forms.ModelChoiceField(
         Event.objects.all(),  # live events only: a deleted event takes no claims
@@ -311,7 +315,12 @@ class ClaimEntryForm(forms.ModelForm):
         label="Existing event",
         widget=_autocomplete(Claim, "event"),
     )
-    new_event = forms.TypedChoiceField(coerce=int, empty_value=None, required=False, label="or new event")
+    new_events = forms.TypedMultipleChoiceField(
+        coerce=int,
+        required=False,
+        label="or new events",
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "entry-new-events"}),
+    )
 
     class Meta:
         model = Claim
@@ -337,19 +346,25 @@ class ClaimEntryForm(forms.ModelForm):
         speaker = self.fields["speaker"]
         speaker.widget = _person_autocomplete()
         speaker.widget.choices = speaker.choices
-        self.fields["new_event"].choices = [("", "—")] + [
-            (i, f"New event {i}") for i in range(1, new_events + 1)
-        ]
+        self.fields["new_events"].choices = [(i, str(i)) for i in range(1, new_events + 1)]
 
     def clean(self):
         data = super().clean()
-        if data.get("event") is not None and data.get("new_event") is not None:
-            self.add_error("new_event", "Point at an existing event or at a new one, not both.")
-        elif data.get("event") is None and data.get("new_event") is None:
+        if data.get("event") is not None and data.get("new_events"):
+            self.add_error("new_events", "Point at an existing event or at new ones, not both.")
+        elif data.get("event") is None and not data.get("new_events"):
             self.add_error(
-                "event", "Which event is it about? Choose an existing one, or a new one on this page."
+                "event", "Which event is it about? Choose an existing one, or new ones on this page."
             )
         return data
+
+    def claims(self, report: Report, events: dict[int, Event]) -> list[Claim]:
+        """The claims this row stands for: one on its existing event, or one on each new event it names."""
+        targets = [self.cleaned_data["event"]] if self.cleaned_data.get("event") else [
+            events[number] for number in self.cleaned_data["new_events"]
+        ]  # fmt: skip
+        values = {name: self.cleaned_data.get(name) for name in self._meta.fields}
+        return [Claim(event=event, report=report, **values) for event in targets]
 
 
 class EntryFormSet(forms.BaseFormSet):
@@ -423,18 +438,13 @@ def _warnings(
         EventActor.objects.filter(event__in=existing).values_list("event_id", flat=True).distinct()
     )
     for form in claim_forms:
-        event, number = form.cleaned_data.get("event"), form.cleaned_data.get("new_event")
+        event = form.cleaned_data.get("event")
         if event is not None and event.pk not in with_actors:
-            actorless.add(
-                format_html(
-                    '<a href="{}" target="_blank">#{} {}</a>',
-                    reverse("admin:events_event_change", args=[event.pk]),
-                    event.pk,
-                    event,
-                )
-            )
-        elif number is not None and number in by_number and not by_number[number].actors:
-            actorless.add(format_html("new event {}", number))
+            link = reverse("admin:events_event_change", args=[event.pk])
+            actorless.add(format_html('<a href="{}" target="_blank">#{} {}</a>', link, event.pk, event))
+        for number in form.cleaned_data.get("new_events") or []:
+            if number in by_number and not by_number[number].actors:
+                actorless.add(format_html("new event {}", number))
     for name in sorted(actorless):
         found.append(
             format_html(
@@ -509,10 +519,11 @@ def _check_and_save(request, report_form, event_formset, claim_formset, accepted
     numbers = {form: i for i, form in enumerate(event_formset.forms, start=1) if form in event_forms}
     problems = False
     for form in claim_forms:
-        number = form.cleaned_data.get("new_event")
-        if number is not None and number not in numbers.values():
+        missing = [n for n in form.cleaned_data.get("new_events") or [] if n not in numbers.values()]
+        if missing:
+            which = ", ".join(str(n) for n in missing)
             form.add_error(
-                "new_event", f"There is no new event {number} on this page (it was left empty or removed)."
+                "new_events", f"There is no new event {which} on this page (left empty or removed)."
             )
             problems = True
     if not claim_forms and not event_forms:
@@ -540,10 +551,8 @@ def _check_and_save(request, report_form, event_formset, claim_formset, accepted
                 )
             claims = []
             for form in claim_forms:
-                claim = form.instance
-                claim.report = report
-                claim.event = form.cleaned_data.get("event") or events[form.cleaned_data["new_event"]]
-                claims.append(_written(form, lambda claim=claim: claim_save(claim=claim)))
+                for claim in form.claims(report, events):
+                    claims.append(_written(form, lambda claim=claim: claim_save(claim=claim)))
     except _Refused:
         return None  # rolled back: the page shows the refusal on the row it came from
     messages.success(

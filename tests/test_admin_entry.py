@@ -373,11 +373,11 @@ def the_article_page(a, **extra) -> dict:
              "location": a["panjshir"].pk, **sides},
         ],
         [
-            {"new_event": "1", "claimant": a["nrf"].pk, "speaker": a["nazary"].pk, "stance": "asserts",
+            {"new_events": ["1"], "claimant": a["nrf"].pk, "speaker": a["nazary"].pk, "stance": "asserts",
              "subject": "territorial_control", "quote": "Mr. Nazary said the group had “liberated three districts.”"},
-            {"new_event": "1", "claimant": a["taliban"].pk, "stance": "denies", "subject": "territorial_control",
+            {"new_events": ["1"], "claimant": a["taliban"].pk, "stance": "denies", "subject": "territorial_control",
              "quote": "A Taliban official, writing on Twitter, denied the claim."},
-            {"new_event": "2", "claimant": a["nrf"].pk, "speaker": a["nazary"].pk, "stance": "asserts",
+            {"new_events": ["2"], "claimant": a["nrf"].pk, "speaker": a["nazary"].pk, "stance": "asserts",
              "subject": "occurrence", "quote": "Tonight the lions of the Hindu Kush under the command of Khalid "
              "Amiry have launched an all out offensive in Panjshir."},
         ],
@@ -425,11 +425,11 @@ def test_a_refused_row_writes_nothing_of_the_page(staff_client, fresh_from_the_a
 
 def test_a_claim_must_point_at_an_event_on_the_page_or_an_existing_one(staff_client, fresh_from_the_article):
     data = the_article_page(fresh_from_the_article)
-    data["claims-2-new_event"] = ""
+    data["claims-2-new_events"] = []
     response = staff_client.post(reverse("admin:events_event_enter_report"), data)
     assert response.status_code == 200 and "Which event is it about?" in response.content.decode()
     data["events-1-DELETE"] = "on"
-    data["claims-2-new_event"] = "2"
+    data["claims-2-new_events"] = ["2"]
     response = staff_client.post(reverse("admin:events_event_enter_report"), data)
     assert "There is no new event 2 on this page" in response.content.decode()
     assert not Event.objects.exists()
@@ -472,6 +472,38 @@ def test_save_and_add_another_keeps_the_report_and_the_last_event(staff_client, 
     )  # fmt: skip
     assert staff_client.post(reverse("admin:events_event_enter_report"), more).status_code == 302
     assert report.claims.count() == 4
+
+
+def test_one_row_about_several_new_events_makes_a_claim_on_each(staff_client, fresh_from_the_article):
+    """The article's three district takeovers: two statements (the NRF's, the Taliban's denial), six claims."""
+    a = fresh_from_the_article
+    sides = {
+        "side_a": a["nrf"].pk,
+        "side_b": a["taliban"].pk,
+        "sub_event_type": a["takeover"].pk,
+        "date_start": "2022-05-06",
+    }
+    districts = [
+        ("Hisa Awal (Khenj district)", "Khenj"),
+        ("Abshar district", "Abshar"),
+        ("Abdullah Khel", "Abdullah Khel"),
+    ]
+    data = entry_post(
+        {"source": a["sun"].pk, "title": ARTICLE_TITLE, "published_on": "2022-05-06"},
+        [{"summary": f"NRF claims to have taken {name} in Panjshir from the Taliban",
+          "location": Location.objects.get(name=place_name).pk, **sides} for name, place_name in districts],
+        [{"new_events": ["1", "2", "3"], "claimant": a["nrf"].pk, "speaker": a["nazary"].pk, "stance": "asserts",
+          "subject": "territorial_control", "quote": "Mr. Nazary said the group had “liberated three districts.”"},
+         {"new_events": ["1", "2", "3"], "claimant": a["taliban"].pk, "stance": "denies",
+          "subject": "territorial_control", "quote": "A Taliban official, writing on Twitter, denied the claim."}],
+    )  # fmt: skip
+    response = staff_client.post(reverse("admin:events_event_enter_report"), data)
+    assert response.status_code == 302, _page_errors(response)
+    events = list(Event.objects.order_by("pk"))
+    assert [e.location.name for e in events] == ["Khenj", "Abshar", "Abdullah Khel"]
+    for event in events:
+        assert sorted(event.claims.values_list("stance", flat=True)) == ["asserts", "denies"]
+        assert event.verification == Verification.DISPUTED
 
 
 def test_a_pasted_url_finds_its_outlet_by_domain_or_the_report_already_entered(staff_client, db):

@@ -1,7 +1,8 @@
 'use strict';
 // The event form and the report-first entry page (events/admin_entry.py):
 // - each new row of a formset starts from the row before it (event, claimant, speaker, stance, subject;
-//   an event's type, dates and sides);
+//   an event's type, dates, place and sides); choosing another claimant brings back the speaker, stance
+//   and subject of that claimant's last row on the page (or clears the speaker, who spoke for another);
 // - what can be inferred (event type, date and geo precision, an end date) is filled in as the curator types
 //   and marked "inferred"; a value the curator chooses is never overwritten;
 // - a pasted report URL finds the report already entered, or its outlet by domain.
@@ -11,8 +12,8 @@
 
     // Which fields a new row copies from the row before it, by formset prefix.
     const COPIED = {
-        events: ['sub_event_type', 'event_type', 'date_start', 'date_end', 'side_a', 'side_b'],
-        claims: ['event', 'new_event', 'claimant', 'speaker', 'stance', 'subject'],
+        events: ['sub_event_type', 'event_type', 'date_start', 'date_end', 'location', 'side_a', 'side_b'],
+        claims: ['event', 'new_events', 'claimant', 'speaker', 'stance', 'subject'],
     };
     const INFERRED = ['event_type', 'date_end', 'date_precision', 'geo_precision'];
     const INPUTS = ['sub_event_type', 'location', 'date_start', 'date_end'];
@@ -39,8 +40,15 @@
         applying = false;
     }
 
-    function copyValue(from, to) {
+    function copyValue(previous, row, name) {
+        const from = field(previous, name);
+        const to = field(row, name);
         if (!from || !to) return;
+        if (from.type === 'checkbox') {
+            const checked = new Set(Array.from(previous.querySelectorAll(`[name="${previous.dataset.prefix}${name}"]:checked`), (box) => box.value));
+            row.querySelectorAll(`[name="${row.dataset.prefix}${name}"]`).forEach((box) => { box.checked = checked.has(box.value); });
+            return;
+        }
         if (from.classList.contains('admin-autocomplete')) {
             const chosen = from.selectedOptions[0];
             if (chosen && chosen.value) setSelect2(to, chosen.value, chosen.text);
@@ -64,7 +72,7 @@
         total.value = String(index + 1);
         if (prefix === 'events') refreshNewEvents();
         if (previous) {
-            (COPIED[prefix] || []).forEach((name) => copyValue(field(previous, name), field(row, name)));
+            (COPIED[prefix] || []).forEach((name) => copyValue(previous, row, name));
         }
         // The admin's autocomplete.js turns the new row's selects into autocompletes on this event.
         row.dispatchEvent(new CustomEvent('formset:added', {bubbles: true, detail: {formsetName: prefix}}));
@@ -72,27 +80,36 @@
         if (first) first.focus();
     }
 
-    // Each claim's "or new event" list names the events entered above it, by number and summary.
+    // Each claim names the new events it is about by number; a box per event entered above, its summary
+    // as the box's tooltip.
+    function fillNewEvents(holder, summaries) {
+        const name = holder.id.replace(/^id_/, '');
+        const checked = new Set(Array.from(holder.querySelectorAll('input:checked'), (box) => box.value));
+        holder.replaceChildren(...summaries.map((summary, i) => {
+            const value = String(i + 1);
+            const item = document.createElement('div');
+            const label = document.createElement('label');
+            const box = document.createElement('input');
+            Object.assign(box, {type: 'checkbox', name, value, id: `${holder.id}_${i}`, checked: checked.has(value)});
+            label.htmlFor = box.id;
+            label.title = summary;
+            label.append(box, ` ${value}`);
+            item.append(label);
+            return item;
+        }));
+    }
+
     function refreshNewEvents() {
         const rows = document.getElementById('events-rows');
         if (!rows) return;
-        const labels = Array.from(rows.children).map((row, i) => {
+        const summaries = Array.from(rows.children, (row) => {
             const summary = field(row, 'summary');
-            const text = summary && summary.value ? `: ${summary.value.slice(0, 40)}` : '';
-            return `New event ${i + 1}${text}`;
+            return summary && summary.value ? summary.value : `New event`;
         });
-        document.querySelectorAll('select[name$="-new_event"]').forEach((select) => {
-            const chosen = select.value;
-            select.replaceChildren(new Option('—', ''));
-            labels.forEach((label, i) => select.append(new Option(label, String(i + 1))));
-            select.value = chosen;
-        });
+        document.querySelectorAll('#claims-rows div[id$="-new_events"]').forEach((holder) => fillNewEvents(holder, summaries));
         const template = document.getElementById('claims-empty');
-        const empty = template && template.content.querySelector('select[name$="-new_event"]');
-        if (empty) {
-            empty.replaceChildren(new Option('—', ''));
-            labels.forEach((label, i) => empty.append(new Option(label, String(i + 1))));
-        }
+        const empty = template && template.content.querySelector('div[id$="-new_events"]');
+        if (empty) fillNewEvents(empty, summaries);
     }
 
     // --- inference ------------------------------------------------------------------------------------
@@ -150,9 +167,8 @@
             const target = event.target;
             const row = target.closest('.infer-row') || scope;
             const name = target.name.slice((row.dataset.prefix || '').length);
+            if (INFERRED.includes(name)) mark(target, false); // the curator's own choice, kept from now on
             if (INPUTS.includes(name)) infer(row, scope, false);
-            if (INFERRED.includes(name) && !INPUTS.includes(name)) mark(target, false); // the curator's own choice
-            if (name === 'date_end') mark(target, false);
         };
         // select2 reports changes through jQuery, which native listeners do not hear.
         if ($) $(scope).on('change', 'select, input', onChange);
@@ -162,6 +178,30 @@
                 infer(row, scope, true);
             }
         });
+    }
+
+    // --- a claimant's last words on the page ----------------------------------------------------------
+
+    const SAID = ['speaker', 'stance', 'subject'];
+
+    function claimantChanged(event) {
+        if (applying) return;
+        const row = event.target.closest('.entry-row');
+        const claimant = event.target.value;
+        let last = null;
+        for (let other = row.previousElementSibling; other; other = other.previousElementSibling) {
+            const theirs = field(other, 'claimant');
+            if (theirs && claimant && theirs.value === claimant) { last = other; break; }
+        }
+        applying = true;
+        if (last) {
+            SAID.forEach((name) => copyValue(last, row, name));
+        } else {
+            const speaker = field(row, 'speaker');
+            Array.from(speaker.options).forEach((option) => { if (option.value) option.remove(); });
+        }
+        if ($) $(field(row, 'speaker')).trigger('change');
+        applying = false;
     }
 
     // --- a pasted report URL ----------------------------------------------------------------------------
@@ -204,6 +244,8 @@
                 }
             });
             refreshNewEvents();
+            const claims = document.getElementById('claims-rows');
+            if (claims && $) $(claims).on('change', 'select[name$="-claimant"]', claimantChanged);
         }
     }
 
