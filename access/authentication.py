@@ -54,12 +54,14 @@ class BearerTokenAuthentication(ApiTokenAuthentication):
 
 
 def exception_handler(exc, context):
-    """DRF's, with a 401 that says how to authenticate instead of only that one did not, and a 400 for
-    numbers too large to store."""
+    """DRF's, with a 401 that says how to authenticate instead of only that one did not, a 400 for
+    numbers too large to store, and a 503 with Retry-After while the database does not answer."""
     from rest_framework import status
     from rest_framework.exceptions import NotAuthenticated
     from rest_framework.response import Response
     from rest_framework.views import exception_handler as drf_exception_handler
+
+    from core.outage import api_outage_response, is_outage
 
     if isinstance(exc, OverflowError):
         # An id or a number beyond what the database stores (SQLite raises it while binding): the
@@ -67,6 +69,8 @@ def exception_handler(exc, context):
         return Response(
             {"detail": "A number in the request is too large."}, status=status.HTTP_400_BAD_REQUEST
         )
+    if is_outage(exc):
+        return api_outage_response(exc, context["request"])
     response = drf_exception_handler(exc, context)
     if isinstance(exc, NotAuthenticated) and response is not None:
         response.data = {"detail": NOT_AUTHENTICATED}

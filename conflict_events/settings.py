@@ -95,6 +95,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # One JSON line per request on stdout (core/http.py); outermost, so it times and sees every response.
     "core.http.RequestLogMiddleware",
+    # A database that does not answer: 503 with Retry-After for any request, never a 500 (core/outage.py).
+    "core.outage.DatabaseOutageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Any origin may read /api/ (GET, HEAD, OPTIONS; no credentials); preflights are answered right here.
     "core.http.ReadOnlyCorsMiddleware",
@@ -142,8 +144,14 @@ DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=env_int("DB_CONN_MAX_AGE", 0),
+        # A persistent connection (DB_CONN_MAX_AGE > 0) is checked before a request reuses it, so the first
+        # request after a database restart reconnects instead of failing on a dead connection.
+        conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A database host that does not answer at all fails a request in seconds instead of holding a worker.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Django's SQLite backend, with the parameter limit of the SQLite actually linked (core/db/sqlite3).
     DATABASES["default"]["ENGINE"] = "core.db.sqlite3"
