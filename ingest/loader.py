@@ -70,10 +70,11 @@ def import_reading(
 ) -> ImportReport:
     """Write a reader's rows; see the module docstring for what is written when rows are refused."""
     report = ImportReport(format=reading.format, ignored_columns=list(reading.ignored_columns))
-    writer = EventsBulkWriter()
     started = time.monotonic()
     try:
         with integrity_errors_as_validation(), transaction.atomic(), deferred():
+            # Inside the transaction: an import running alongside finishes first (WRITERS_LOCK).
+            writer = EventsBulkWriter()
             batch: list[EventRow] = []
             for item in reading.rows:
                 report.rows += 1

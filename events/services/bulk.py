@@ -19,7 +19,7 @@ from functools import lru_cache
 from itertools import islice
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from actors.models import Actor, ActorAlias
@@ -259,10 +259,25 @@ def _create(objs: list, model) -> list:
     return objs
 
 
+# Writers take turns, one at a time per database. A writer's name index is read when it starts, so a second
+# writer alongside would create the same actors, places and sources again and fail half-way on their unique
+# constraints. On PostgreSQL, a transaction-level advisory lock: released at commit or rollback, and when a
+# killed importer's connection drops. SQLite's IMMEDIATE transactions already let one writer in at a time.
+WRITERS_LOCK = 7_297_318  # any fixed number, the same in every process
+
+
+def _wait_for_other_writers() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [WRITERS_LOCK])
+
+
 class EventsBulkWriter:
-    """Writes batches of rows through one resolver; the caller owns the transaction and the deferred block."""
+    """Writes batches of rows through one resolver; the caller owns the transaction and the deferred block,
+    and builds the writer inside that transaction (it waits there for other writers: WRITERS_LOCK)."""
 
     def __init__(self):
+        _wait_for_other_writers()
         self.resolver = _Resolver()
         self.result = BulkResult()
 
@@ -360,9 +375,9 @@ def events_bulk_write(
     Raises RowsRefused (each bad row's line and reasons) when any row breaks the model's rules; nothing is
     written then.
     """
-    writer = EventsBulkWriter()
     # A savepoint of its own: a refused file leaves the caller's transaction usable (nothing was written).
     with integrity_errors_as_validation(), transaction.atomic(), deferred():
+        writer = EventsBulkWriter()
         iterator = iter(rows)
         while batch := list(islice(iterator, batch_size)):
             writer.write(batch)
