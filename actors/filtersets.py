@@ -1,7 +1,7 @@
 import django_filters
 from django.db.models import Exists, OuterRef, Q
 
-from core.api.filters import ordering_filter, updated_since_filter
+from core.api.filters import FilterSet, ordering_filter, updated_since_filter
 from locations.filters import CountryFilter
 
 from .models import Actor, ActorAlias
@@ -9,7 +9,7 @@ from .models import Actor, ActorAlias
 ACTOR_ORDERING = ["name", "updated_at"]
 
 
-class ActorFilterSet(django_filters.FilterSet):
+class ActorFilterSet(FilterSet):
     q = django_filters.CharFilter(method="filter_q", help_text="Text in the name, acronym or any alias.")
     kind = django_filters.MultipleChoiceFilter(
         choices=Actor.Kind.choices, help_text="Kind of actor (any of)."

@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from actors.models import Actor, ActorAlias
 from actors.selectors import actors_named
 from core.api.filters import (
+    FilterSet,
     IdsFilter,
     IdsOrNamesFilter,
     IntegerFilter,
@@ -50,18 +51,25 @@ class EventFilterForm(forms.Form):
 
 
 def events_inside(location: Location) -> Q:
-    """Events at the place or anywhere inside it, by materialised path (no tree walk)."""
-    return Q(location=location) | Q(location__path__startswith=location.descendant_path_prefix)
+    """Events at the place or anywhere inside it, by materialised path (no tree walk).
+
+    The places are found first, in a subquery over the gazetteer (a few thousand rows at most), so that the
+    events are read by `location_id` through their (location, date) index, instead of joining every event to
+    its place to test its path.
+    """
+    return Q(location_id__in=Location.objects.within(location).values("pk"))
 
 
 def events_with_actor(actors, role: str | None = None) -> Q:
-    roles = EventActor.objects.filter(event=OuterRef("pk"), actor__in=actors)
+    """Events the actors take part in: their roles, read by actor, as a subquery (a correlated EXISTS would
+    test every event in date order until a page is full, thousands of probes for a rare actor)."""
+    roles = EventActor.objects.filter(actor__in_ids=[actor.pk for actor in actors])
     if role is not None:
         roles = roles.filter(role=role)
-    return Q(Exists(roles))
+    return Q(pk__in=roles.values("event_id"))
 
 
-class EventFilterSet(django_filters.FilterSet):
+class EventFilterSet(FilterSet):
     date_after = IsoDateFilter(
         field_name="date_end",
         lookup_expr="gte",
@@ -143,17 +151,22 @@ class EventFilterSet(django_filters.FilterSet):
         help_text="Sub-event type slug, e.g. armed-clash.",
     )
     verification = django_filters.MultipleChoiceFilter(
-        choices=Verification.choices, help_text="Verification status (repeatable: any of)."
+        distinct=False, choices=Verification.choices, help_text="Verification status (repeatable: any of)."
     )
     attribution_verification = django_filters.MultipleChoiceFilter(
-        choices=Verification.choices, help_text="Status of the claims about who did it (any of)."
+        distinct=False,
+        choices=Verification.choices,
+        help_text="Status of the claims about who did it (any of).",
     )
     casualties_verification = django_filters.MultipleChoiceFilter(
+        distinct=False,
         choices=Verification.choices,
         help_text="Status of the claims about casualties (any of), e.g. disputed.",
     )
     control_verification = django_filters.MultipleChoiceFilter(
-        choices=Verification.choices, help_text="Status of the claims about territorial control (any of)."
+        distinct=False,
+        choices=Verification.choices,
+        help_text="Status of the claims about territorial control (any of).",
     )
     fatalities_min = IntegerFilter(
         field_name="fatalities_best",
@@ -168,10 +181,16 @@ class EventFilterSet(django_filters.FilterSet):
         help_text="Best fatality estimate at most this; events with unknown fatalities are left out.",
     )
     geo_precision = django_filters.TypedMultipleChoiceFilter(
-        choices=GeoPrecision.choices, coerce=int, help_text="Geo precision code, UCDP where_prec scale 1-7."
+        distinct=False,
+        choices=GeoPrecision.choices,
+        coerce=int,
+        help_text="Geo precision code, UCDP where_prec scale 1-7.",
     )
     date_precision = django_filters.TypedMultipleChoiceFilter(
-        choices=DatePrecision.choices, coerce=int, help_text="Date precision code, UCDP date_prec scale 1-5."
+        distinct=False,
+        choices=DatePrecision.choices,
+        coerce=int,
+        help_text="Date precision code, UCDP date_prec scale 1-5.",
     )
     q = django_filters.CharFilter(
         method="filter_q",
@@ -259,7 +278,7 @@ class EventFilterSet(django_filters.FilterSet):
 CLAIM_ORDERING = ["claimed_on", "updated_at"]
 
 
-class ClaimFilterSet(django_filters.FilterSet):
+class ClaimFilterSet(FilterSet):
     event = django_filters.ModelMultipleChoiceFilter(
         queryset=Event.objects.all(), help_text="Event id (any of)."
     )

@@ -11,8 +11,7 @@ the default) or `claimed` (the range of totals the claims assert: low and high, 
 
 from collections import defaultdict
 
-from django.db.models import Count, Q, Sum
-from django.db.models.functions import TruncMonth, TruncYear
+from django.db.models import CharField, Count, Func, Q, Sum
 
 from locations.models import Location
 
@@ -48,14 +47,33 @@ def _sums(prefix: str, column: str, condition: Q | None = None) -> dict:
     return sums
 
 
-def aggregates(figures: str = "curated") -> dict:
+class Period(Func):
+    """`YYYY-MM` (or `YYYY`) of a date column, computed by the database itself: Django's TruncMonth is a
+    Python function on SQLite, called once per row."""
+
+    output_field = CharField()
+
+    def __init__(self, expression, length: int):
+        self.length = length
+        super().__init__(expression)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template=f"substr(%(expressions)s, 1, {self.length})")
+
+    def as_postgresql(self, compiler, connection, **extra):
+        pattern = "YYYY-MM" if self.length == 7 else "YYYY"
+        return self.as_sql(compiler, connection, template=f"to_char(%(expressions)s, '{pattern}')")
+
+
+def aggregates(figures: str = "curated", *, distinct: bool = False) -> dict:
     column = FIGURE_SETS[figures]
     known = (
         Q(fatalities_best__isnull=True) if figures == "curated" else Q(claimed_fatalities_low__isnull=True)
     )
     return {
-        "events": Count("id", distinct=True),
-        "fatalities_unknown": Count("id", filter=known, distinct=True),
+        # DISTINCT only where a join can repeat an event (grouping by actor): it costs a sort per group.
+        "events": Count("id", distinct=distinct),
+        "fatalities_unknown": Count("id", filter=known, distinct=distinct),
         **_sums("all_", column),
         **_sums("confirmed_", column, Q(verification__in=CONFIRMED_OR_CORROBORATED)),
         **_sums("claimed_", column, Q(verification__in=CLAIMED_ONLY)),
@@ -78,17 +96,27 @@ def _row(key, label, values: dict) -> dict:
     }
 
 
+def _total(groups: list[dict]) -> dict:
+    """The groups added up, for groupings that put every event in exactly one group (no second pass)."""
+    total = _row(None, "all", {"events": 0, "fatalities_unknown": 0})
+    for group in groups:
+        total["events"] += group["events"]
+        total["fatalities_unknown"] += group["fatalities_unknown"]
+        for part in ("fatalities", "fatalities_confirmed_or_corroborated", "fatalities_claimed_only"):
+            for figure, value in group[part].items():
+                if value is not None:
+                    total[part][figure] = (total[part][figure] or 0) + value
+    return total
+
+
 def event_stats(events, group_by: str, figures: str = "curated") -> dict:
     """`events` is an already filtered queryset of live events."""
     events = events.order_by()
-    sums = aggregates(figures)
+    sums = aggregates(figures, distinct=group_by == "actor")
     if group_by in ("month", "year"):
-        trunc = TruncMonth if group_by == "month" else TruncYear
-        rows = (
-            events.annotate(period=trunc("date_start")).values("period").annotate(**sums).order_by("period")
-        )
-        fmt = "%Y-%m" if group_by == "month" else "%Y"
-        groups = [_row(r["period"].strftime(fmt), r["period"].strftime(fmt), r) for r in rows]
+        length = 7 if group_by == "month" else 4
+        rows = events.annotate(period=Period("date_start", length)).values("period").annotate(**sums)
+        groups = [_row(r["period"], r["period"], r) for r in rows]
     elif group_by in ("event_type", "sub_event_type"):
         rows = events.values(f"{group_by}__slug", f"{group_by}__name").annotate(**sums)
         groups = [_row(r[f"{group_by}__slug"], r[f"{group_by}__name"], r) for r in rows]
@@ -103,12 +131,12 @@ def event_stats(events, group_by: str, figures: str = "curated") -> dict:
     else:
         groups = _place_groups(events, PLACE_LEVELS[group_by], sums)
     groups.sort(key=lambda g: (g["key"] is None, str(g["key"])))
-    return {
-        "group_by": group_by,
-        "figures": figures,
-        "total": _row(None, "all", events.aggregate(**sums)),
-        "results": groups,
-    }
+    # Every event is in exactly one group, except by actor (an event has several): there the total is its
+    # own query, with each event once.
+    total = (
+        _row(None, "all", events.aggregate(**aggregates(figures))) if group_by == "actor" else _total(groups)
+    )
+    return {"group_by": group_by, "figures": figures, "total": total, "results": groups}
 
 
 def _place_groups(events, level: int, sums: dict) -> list[dict]:

@@ -1,7 +1,7 @@
 import django_filters
 from django.db.models import Exists, OuterRef, Q
 
-from core.api.filters import ordering_filter, updated_since_filter
+from core.api.filters import FilterSet, ordering_filter, updated_since_filter
 
 from .filters import CountryFilter, LocationIdFilter
 from .models import Location, LocationAlias
@@ -9,7 +9,7 @@ from .models import Location, LocationAlias
 LOCATION_ORDERING = ["name", "level", "updated_at"]
 
 
-class LocationFilterSet(django_filters.FilterSet):
+class LocationFilterSet(FilterSet):
     q = django_filters.CharFilter(method="filter_q", help_text="Text in the name or any alias.")
     level = django_filters.TypedMultipleChoiceFilter(
         choices=Location.Level.choices,

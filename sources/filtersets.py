@@ -2,7 +2,7 @@ import django_filters
 from django.db.models import Q
 
 from actors.models import Actor
-from core.api.filters import IsoDateFilter, ordering_filter, updated_since_filter
+from core.api.filters import FilterSet, IsoDateFilter, ordering_filter, updated_since_filter
 from locations.filters import CountryFilter
 
 from .models import Report, Source
@@ -11,7 +11,7 @@ SOURCE_ORDERING = ["name", "updated_at"]
 REPORT_ORDERING = ["published_on", "title", "updated_at"]
 
 
-class SourceFilterSet(django_filters.FilterSet):
+class SourceFilterSet(FilterSet):
     q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", help_text="Text in the name.")
     kind = django_filters.MultipleChoiceFilter(
         choices=Source.Kind.choices, help_text="Kind of outlet (any of)."
@@ -29,7 +29,7 @@ class SourceFilterSet(django_filters.FilterSet):
         fields = []
 
 
-class ReportFilterSet(django_filters.FilterSet):
+class ReportFilterSet(FilterSet):
     q = django_filters.CharFilter(method="filter_q", help_text="Text in the title or author.")
     source = django_filters.ModelMultipleChoiceFilter(
         queryset=Source.objects.all(), help_text="Source id (any of)."

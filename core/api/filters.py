@@ -1,9 +1,11 @@
 """Strict query parameters: the filter backend every list uses, and filters shared by the FilterSets."""
 
+import copy
 import datetime
 
 import django_filters
 from django import forms
+from django_filters.filters import FilterMethod
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -32,6 +34,32 @@ def reject_unknown(request, allowed: set[str], repeatable: set[str] = frozenset(
             errors[name] = [f"Given {len(values)} times; it takes one value."]
     if errors:
         raise ValidationError(errors)
+
+
+class _FiltersPerRequest(dict):
+    """A FilterSet's declared filters, copied for each request (django-filter deep-copies them, querysets and
+    all: about 15 ms of a list request). A shallow copy is enough: what a request changes on a filter is its
+    own attributes (model, parent, label, the form field it builds), and a method filter gets a new
+    FilterMethod bound to its copy."""
+
+    def __deepcopy__(self, memo):
+        copies = {}
+        for name, declared in self.items():
+            clone = copy.copy(declared)
+            clone.__dict__.pop("_field", None)
+            clone.extra = dict(declared.extra)
+            if getattr(declared, "_method", None) is not None:
+                clone.filter = FilterMethod(clone)
+            copies[name] = clone
+        return copies
+
+
+class FilterSet(django_filters.FilterSet):
+    """The base of every FilterSet here: django-filter's, cheaper to instantiate on each request."""
+
+    @classmethod
+    def get_filters(cls):
+        return _FiltersPerRequest(super().get_filters())
 
 
 def _repeatable(filterset_class) -> set[str]:
@@ -225,4 +253,7 @@ class SlugsFilter(django_filters.ModelMultipleChoiceFilter):
     """One or more slugs of a vocabulary (repeat the parameter: any of them)."""
 
     def __init__(self, *, related: str, **kwargs):
+        # A foreign key matches one row: no duplicates to remove, and DISTINCT over every column of the event
+        # forces a sort of the whole match (on PostgreSQL, the plan of a list went from 16 to 200 ms).
+        kwargs.setdefault("distinct", False)
         super().__init__(field_name=f"{related}__slug", to_field_name="slug", **kwargs)

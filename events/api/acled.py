@@ -79,12 +79,12 @@ from rest_framework.authentication import BaseAuthentication, SessionAuthenticat
 from rest_framework.exceptions import APIException, AuthenticationFailed
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import AllowAny
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from access.authentication import ApiTokenAuthentication, BearerTokenAuthentication, authenticate_key
 from actors.models import Actor, ActorAlias
+from core.api.renderers import FastJSONRenderer
 from locations.countries import country_name_for_export, country_ref, iso_numeric, normalise_name
 from locations.models import Location, LocationAlias
 from sources.models import Source
@@ -858,7 +858,7 @@ class AcledReadView(APIView):
         SessionAuthentication,
     ]
     permission_classes = [AllowAny]
-    renderer_classes = [JSONRenderer]
+    renderer_classes = [FastJSONRenderer]
     content_negotiation_class = JSONAlways
     versioning_class = None
     http_method_names = ["get", "head", "options"]

@@ -8,10 +8,11 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import BasePermission
-from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+from rest_framework.renderers import BrowsableAPIRenderer
 
 from core.api.conditional import check_if_match
 from core.api.filters import PAGING_PARAMS
+from core.api.renderers import FastJSONRenderer
 from core.api.viewsets import ResourceViewSet
 from events.filtersets import ClaimFilterSet, EventFilterSet
 from events.formats import EXPORTS
@@ -120,7 +121,7 @@ class EventViewSet(ResourceViewSet):
         return super().get_serializer_class()
 
     def get_renderers(self):
-        renderers = [JSONRenderer(), BrowsableAPIRenderer()]
+        renderers = [FastJSONRenderer(), BrowsableAPIRenderer()]
         # The schema documents exports through `format` and `schema_alternative_media`.
         if getattr(self, "action", None) == "list" and not getattr(self, "swagger_fake_view", False):
             renderers += [CSVRenderer(), GeoJSONRenderer(), AcledCSVRenderer(), UcdpCSVRenderer()]
@@ -215,8 +216,8 @@ class EventViewSet(ResourceViewSet):
             getattr(self.request, "accepted_renderer", None) is not None
             and self.request.accepted_renderer.format in EXPORTS
         ):
-            self.request.accepted_renderer = JSONRenderer()
-            self.request.accepted_media_type = JSONRenderer.media_type
+            self.request.accepted_renderer = FastJSONRenderer()
+            self.request.accepted_media_type = FastJSONRenderer.media_type
         return super().handle_exception(exc)
 
 

@@ -9,6 +9,7 @@ enclosing areas (country first) and the point to map it at.
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from itertools import islice
+from typing import NamedTuple
 
 from locations.models import Location
 from locations.selectors import Point, place_point
@@ -31,19 +32,32 @@ VALUE_FIELDS = (
 )  # fmt: skip
 
 
+class Area(NamedTuple):
+    """An enclosing area, as the formats read it (a tuple: a model instance costs more than the row)."""
+
+    pk: int
+    name: str
+    level: int
+    pcode: str | None
+    iso3: str | None
+    latitude: float | None
+    longitude: float | None
+
+
 class Ancestors:
     """Enclosing areas by id, loaded once per list or export however many events share them."""
 
     def __init__(self):
-        self.places: dict[int, Location] = {}
+        self.places: dict[int, Area] = {}
 
     def load(self, paths: Iterable[str]) -> None:
         wanted = {int(part) for path in paths for part in path.strip("/").split("/") if part}
         missing = wanted - self.places.keys()
         if missing:
-            self.places.update(Location.objects.in_bulk(missing))
+            rows = Location.objects.filter(pk__in_ids=sorted(missing)).values_list(*Area._fields)
+            self.places.update((row[0], Area(*row)) for row in rows)
 
-    def of(self, path: str) -> list[Location]:
+    def of(self, path: str) -> list[Area]:
         return [
             self.places[int(part)] for part in path.strip("/").split("/") if part and int(part) in self.places
         ]
