@@ -218,6 +218,10 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "core.api.negotiation.ExplicitFormatNegotiation",
+    "DEFAULT_RENDERER_CLASSES": [
+        "core.api.renderers.FastJSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "access.authentication.BearerTokenAuthentication",
         "access.authentication.ApiTokenAuthentication",
