@@ -452,7 +452,7 @@ class EventAdmin(DeferredWritesAdminMixin, SimpleHistoryAdmin):
 
     class Media:
         css = {"all": ["events/admin.css"]}
-        js = ["events/entry.js"]
+        js = ["admin/js/jquery.init.js", "events/entry.js"]  # after django.jQuery, whose events it hears
 
     def get_urls(self):
         site = self.admin_site

@@ -8,7 +8,7 @@
 // - a pasted report URL finds the report already entered, or its outlet by domain.
 // Everything the server needs is still checked and inferred there: without this script the forms still work.
 {
-    const $ = window.django && window.django.jQuery;
+    let $ = null; // django.jQuery, looked up once the page's scripts have all run
 
     // Which fields a new row copies from the row before it, by formset prefix.
     const COPIED = {
@@ -133,10 +133,17 @@
         const endInput = field(row, 'date_end');
         const start = field(row, 'date_start');
         if (endInput && start && start.value && isAuto(endInput) && !onLoad) {
-            setValue(endInput, start.value);
-            mark(endInput, true);
             params.set('date_end', start.value);
+            if (endInput.type === 'date') {
+                // A date picker is edited part by part: filling it in cannot garble what is typed next.
+                setValue(endInput, start.value);
+                mark(endInput, true);
+            } else {
+                // A text field may be the one being typed into: show the end date it will take, as a hint.
+                endInput.placeholder = start.value;
+            }
         }
+        if (!params.toString()) return; // nothing to infer from yet
         const response = await fetch(`${scope.dataset.inferUrl}?${params}`, {credentials: 'same-origin'});
         if (!response.ok) return;
         const answer = await response.json();
@@ -227,6 +234,7 @@
     }
 
     function init() {
+        $ = (window.django && window.django.jQuery) || null;
         document.querySelectorAll('button.entry-add').forEach((button) => {
             button.addEventListener('click', () => addRow(button.dataset.formset));
         });
