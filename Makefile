@@ -2,6 +2,7 @@
 #   make serve   install, migrate, load the seed data and serve the API and admin on SQLite
 #   make test    install and run the whole test suite (SQLite; set DATABASE_URL for PostgreSQL)
 #   make serve-prod  production: DEBUG=false, settings from the environment, gunicorn (README "Production")
+#   make bench-compare N=1000000  our API vs. Datasette vs. a bare-SQL floor (bench/compare.py; DATABASE_URL for PostgreSQL)
 
 PYTHON ?= python3
 VENV := .venv
@@ -9,7 +10,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install serve serve-prod test check lint bench bench-import bench-load clean
+.PHONY: install serve serve-prod test check lint bench bench-import bench-load bench-compare clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +57,12 @@ bench-import: install
 
 bench-load: install
 	$(BIN)/python bench/load.py
+
+# Datasette is a benchmark-only dependency (bench/requirements.txt), installed here and nowhere else.
+N ?= 100000
+bench-compare: install
+	$(BIN)/python -m pip install --quiet -r bench/requirements.txt
+	$(BIN)/python bench/compare.py --events $(N) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles
