@@ -146,6 +146,9 @@ def _preview(request) -> dict:
     except FileRefused as exc:
         _upload_path(name).unlink(missing_ok=True)
         return {"form": form, "error": f"{upload.name}: {exc} Nothing was imported."}
+    except BaseException:
+        _upload_path(name).unlink(missing_ok=True)  # no confirmation can follow: do not keep the file
+        raise
     confirm = ConfirmForm(initial={"token": _token(request, name, file_format, upload.name)})
     return {"preview": preview, "confirm": confirm, "filename": upload.name, **_refusals(preview)}
 
