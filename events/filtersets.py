@@ -1,5 +1,6 @@
 import django_filters
 from django import forms
+from django.db import connections
 from django.db.models import Exists, OuterRef, Q
 from drf_spectacular.utils import extend_schema_field
 
@@ -24,6 +25,7 @@ from sources.models import Report, Source
 from .claimants import claims_made_by
 from .models import Claim, Event, EventActor, EventType, SubEventType, Verification
 from .precision import DatePrecision, GeoPrecision
+from .search import matching_ids
 
 BY_ID_OR_NAME = "An id, or a name, acronym or alias in any case if only one actor has it."
 EVENT_ORDERING = ["date_start", "date_end", "updated_at", "created_at", "fatalities"]
@@ -194,7 +196,8 @@ class EventFilterSet(FilterSet):
     )
     q = django_filters.CharFilter(
         method="filter_q",
-        help_text="Text in the summary or notes, the place's names and aliases, or the actors' names and aliases.",
+        help_text="Words in the summary or notes (every word, each as a word or its start, in any case), or "
+        "text in the place's names and aliases or the actors' names and aliases.",
     )
     updated_since = updated_since_filter()
     ordering = ordering_filter(EVENT_ORDERING, default="-date_start")
@@ -267,11 +270,18 @@ class EventFilterSet(FilterSet):
             Q(name__icontains=text)
             | Q(Exists(LocationAlias.objects.filter(location=OuterRef("pk"), name__icontains=text)))
         )
+        # The summary and notes through the text index (every word, as a word or its start); a text with
+        # no words at all (punctuation) as a substring.
+        indexed = matching_ids(text, connections[queryset.db].vendor)
+        in_text = (
+            Q(pk__in=indexed)
+            if indexed is not None
+            else Q(summary__icontains=text) | Q(notes__icontains=text)
+        )
         return queryset.filter(
-            Q(summary__icontains=text)
-            | Q(notes__icontains=text)
-            | Q(location__in=places)
-            | Q(Exists(EventActor.objects.filter(event=OuterRef("pk"), actor__in=actors)))
+            in_text
+            | Q(location_id__in=places.values("pk"))
+            | Q(pk__in=EventActor.objects.filter(actor__in=actors).values("event_id"))
         )
 
 

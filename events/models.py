@@ -2,7 +2,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import Length, Lower
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce, Length, Lower
 from django.db.models.lookups import LessThanOrEqual
 
 from actors.models import Actor
@@ -154,6 +155,18 @@ class EventQuerySet(models.QuerySet):
 class LiveEventManager(models.Manager.from_queryset(EventQuerySet)):
     def get_queryset(self):
         return super().get_queryset().filter(deleted_at__isnull=True)
+
+
+def fatalities_sort():
+    """The key of `ordering=fatalities`: the best estimate, unknowns as -1 so that they sort below zero and
+    keyset paging never meets a NULL. -1 is written into the SQL, not passed as a parameter, so that the
+    query's expression is the index's (`event_fatalities_sort_id`); the type is signed, or Django would read
+    a cursor's `< -1` as out of a positive field's range and drop the condition."""
+    return Coalesce(
+        "fatalities_best",
+        RawSQL("-1", (), output_field=models.IntegerField()),
+        output_field=models.IntegerField(),
+    )
 
 
 class Event(models.Model):
@@ -341,6 +354,10 @@ class Event(models.Model):
             models.Index(fields=["updated_at", "id"], name="event_updated_at_id"),
             models.Index(fields=["location", "date_start"], name="event_location_date"),
             models.Index(fields=["sub_event_type", "date_start"], name="event_subtype_date"),
+            # Ordering by fatalities (unknowns below zero) and `fatalities_min`, read from the top.
+            models.Index(fatalities_sort(), F("id"), name="event_fatalities_sort_id"),
+            # bbox: a latitude band, then longitude inside the index.
+            models.Index(fields=["latitude", "longitude"], name="event_latitude_longitude"),
             models.Index(
                 fields=["deleted_at"], name="event_deleted_at", condition=Q(deleted_at__isnull=False)
             ),
@@ -443,7 +460,8 @@ class EventActor(models.Model):
 
     Role = EventActorRole
 
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="event_actors")
+    # The unique (event, actor) index serves lookups by event: no second index to write on every insert.
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="event_actors", db_index=False)
     actor = models.ForeignKey(Actor, on_delete=models.PROTECT, related_name="event_roles")
     role = models.CharField(max_length=16, choices=Role.choices, help_text="The actor's part in the event.")
 

@@ -205,3 +205,22 @@ def test_a_body_with_an_id_too_large_to_store_is_a_400(django_user_model):
     body = {"name": "Daily", "kind": "newspaper", "scale": "national", "country": 10**30}
     response = editor.post("/api/v1/sources/", body, format="json")
     assert response.status_code == 400, response.content
+
+
+def test_a_nul_character_anywhere_is_a_400_naming_where(client, django_user_model):
+    """PostgreSQL stores no NUL; a slug or name lookup with one failed there with a 500."""
+    editor = client_for(django_user_model, EDITORS)
+    body = {"sub_event_type": "armed\x00clash", "summary": "x", "tags": ["ok", "b\x00d"]}
+    response = editor.post("/api/v1/events/", body, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"sub_event_type": ["Null characters are not allowed."],
+                               "tags.1": ["Null characters are not allowed."]}  # fmt: skip
+    for params in ({"actor": "Tali\x00ban"}, {"event_type": "battles\x00"}):
+        response = client.get("/api/v1/events/", params)
+        assert response.status_code == 400 and list(response.json()) == list(params)
+
+
+def test_the_deleted_feed_takes_any_utc_offset(client):
+    for since in ("9870-07-29T06:28:52.14-21:15", "2022-01-01T00:00:00+16:00"):
+        assert client.get("/api/v1/events/deleted/", {"since": since}).status_code == 200, since
+    assert client.get("/api/v1/events/deleted/", {"since": "2022-02-30T00:00:00Z"}).status_code == 400

@@ -28,7 +28,10 @@ def reject_unknown(request, allowed: set[str], repeatable: set[str] = frozenset(
     errors = {}
     for name in params:
         values = params.getlist(name)
-        if any(value == "" for value in values):
+        if any("\x00" in value for value in values):
+            # PostgreSQL stores no NUL, and a lookup with one fails in the database instead of saying so.
+            errors[name] = ["Null characters are not allowed."]
+        elif any(value == "" for value in values):
             errors[name] = ["Empty value: give one, or leave the parameter out."]
         elif len(values) > 1 and name not in repeatable:
             errors[name] = [f"Given {len(values)} times; it takes one value."]

@@ -216,7 +216,13 @@ class DeletedFeedMixin:
         reject_unknown(request, {"since", FORMAT_PARAM} | PAGING_PARAMS)
         since = None
         if "since" in request.query_params:
-            since = parse_datetime(request.query_params["since"].replace(" ", "+"))
+            try:
+                since = parse_datetime(request.query_params["since"].replace(" ", "+"))
+            except ValueError:  # a well-formed time that does not exist (2022-02-30, an offset of 24 h)
+                since = None
+            if since is not None and since.tzinfo is not None:
+                # Any offset RFC 3339 allows, given to the database in UTC (PostgreSQL refuses ±16:00 and more).
+                since = since.astimezone(datetime.UTC)
             if since is None:
                 raise ValidationError(
                     {"since": ["Enter an ISO 8601 date and time, e.g. 2022-05-06T00:00:00Z."]}

@@ -5,15 +5,39 @@ from rest_framework import parsers
 from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
 
+NUL_MESSAGE = "Null characters are not allowed."
+
+
+def _nul_paths(value, path=""):
+    """Where a parsed body holds a NUL character (a string or a key): PostgreSQL stores none, and a lookup
+    with one (a slug, a name) fails in the database instead of saying so."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            yield path or "non_field_errors"
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if "\x00" in str(key):
+                yield path or "non_field_errors"
+            else:
+                yield from _nul_paths(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _nul_paths(item, f"{path}.{index}" if path else str(index))
+
 
 class JSONParser(parsers.JSONParser):
-    """DRF's JSON parser; a body nested deeper than Python can walk is a 400, not a RecursionError."""
+    """DRF's JSON parser; a body nested deeper than Python can walk is a 400, not a RecursionError, and a NUL
+    character anywhere in it is a 400 naming the field, whatever the field does with it."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         try:
-            return super().parse(stream, media_type, parser_context)
+            data = super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise ParseError("JSON parse error - the body is nested too deeply.") from None
+        paths = sorted(set(_nul_paths(data)))
+        if paths:
+            raise ValidationError({path: [NUL_MESSAGE] for path in paths})
+        return data
 
 
 class ExplicitFormatNegotiation(DefaultContentNegotiation):

@@ -1,7 +1,7 @@
 import datetime
 
 from django.db import transaction
-from django.db.models import IntegerField, Value
+from django.db.models import Value
 from django.db.models.functions import Coalesce
 from django.http import StreamingHttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -17,7 +17,7 @@ from core.api.viewsets import ResourceViewSet
 from events.filtersets import ClaimFilterSet, EventFilterSet
 from events.formats import EXPORTS
 from events.formats.rows import VALUE_FIELDS, attach
-from events.models import Claim, Event
+from events.models import Claim, Event, fatalities_sort
 from events.services import (
     claim_delete,
     claim_save,
@@ -107,11 +107,7 @@ class EventViewSet(ResourceViewSet):
     }
 
     def get_queryset(self):
-        # A signed type: as the positive field's own type, Django reads `< -1` / `> -1` as out of the
-        # field's range and drops the condition, so a cursor never got past the unknowns.
-        queryset = Event.objects.annotate(
-            fatalities_sort=Coalesce("fatalities_best", Value(-1), output_field=IntegerField())
-        )
+        queryset = Event.objects.annotate(fatalities_sort=fatalities_sort())
         # A list reads plain records (paginate_queryset); one event is read with its claims.
         return queryset if self.action == "list" else queryset.for_detail()
 

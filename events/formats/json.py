@@ -5,15 +5,18 @@ checks it against DRF's generic rendering of the declared serializer for every k
 schema (the contract) and this function cannot drift apart.
 """
 
-from rest_framework import serializers
+import datetime
 
 from ..models import SUBJECT_PREFIXES
 
-_DATETIME = serializers.DateTimeField()
-
 
 def _datetime(value):
-    return _DATETIME.to_representation(value) if value is not None else None
+    """What DRF's DateTimeField writes with TIME_ZONE = "UTC" (settings; a test compares the two): ISO 8601
+    in UTC, `Z` for +00:00. DRF's own field costs more than the rest of the row."""
+    if value is None:
+        return None
+    text = value.astimezone(datetime.UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def _brief_place(place_id, name, level, pcode) -> dict:

@@ -1,0 +1,79 @@
+"""Full-text search over events' summary and notes, kept in step by the database itself.
+
+SQLite: an FTS5 table over `events_event` (external content, unicode61 tokenizer without diacritics), which
+triggers on `events_event` keep in step with every insert, update and delete, whoever writes (the services,
+the bulk path, raw SQL). Django rebuilds a SQLite table to alter it, dropping its triggers, so every
+`migrate` checks them (`ensure_text_index`, on post_migrate) and rebuilds the index if any was missing.
+
+PostgreSQL: a GIN index over `to_tsvector('simple', summary || ' ' || notes)`, which PostgreSQL maintains.
+
+A query matches the events whose text has every word given, each as a word or the start of one ("panj"
+finds "Panjshir"), in any case.
+"""
+
+import re
+
+from django.db.models.expressions import RawSQL
+
+TABLE = "events_event_fts"
+DOCUMENT = "to_tsvector('simple'::regconfig, \"summary\" || ' ' || \"notes\")"
+PG_INDEX = "event_text_search"
+
+SQLITE_TRIGGERS = {
+    f"{TABLE}_insert": f"""
+        CREATE TRIGGER IF NOT EXISTS {TABLE}_insert AFTER INSERT ON events_event BEGIN
+            INSERT INTO {TABLE}(rowid, summary, notes) VALUES (new.id, new.summary, new.notes);
+        END""",
+    f"{TABLE}_delete": f"""
+        CREATE TRIGGER IF NOT EXISTS {TABLE}_delete AFTER DELETE ON events_event BEGIN
+            INSERT INTO {TABLE}({TABLE}, rowid, summary, notes) VALUES ('delete', old.id, old.summary, old.notes);
+        END""",
+    f"{TABLE}_update": f"""
+        CREATE TRIGGER IF NOT EXISTS {TABLE}_update AFTER UPDATE OF summary, notes ON events_event BEGIN
+            INSERT INTO {TABLE}({TABLE}, rowid, summary, notes) VALUES ('delete', old.id, old.summary, old.notes);
+            INSERT INTO {TABLE}(rowid, summary, notes) VALUES (new.id, new.summary, new.notes);
+        END""",
+}
+
+
+def words(text: str) -> list[str]:
+    """The words of a query, lower-cased: letters and digits only, so nothing in them is query syntax."""
+    return re.findall(r"\w+", text.casefold())
+
+
+def matching_ids(text: str, vendor: str) -> RawSQL | None:
+    """A subquery of the ids of the events whose summary or notes have every word of `text` (as a word or
+    its start); None when the database has no text index or `text` has no words."""
+    terms = words(text)
+    if not terms:
+        return None
+    if vendor == "sqlite":
+        query = " ".join(f'"{term}"*' for term in terms)
+        return RawSQL(f"SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH %s", (query,))
+    if vendor == "postgresql":
+        query = " & ".join(f"{term}:*" for term in terms)
+        return RawSQL(f"SELECT id FROM events_event WHERE {DOCUMENT} @@ to_tsquery('simple', %s)", (query,))
+    return None
+
+
+def ensure_text_index(connection) -> None:
+    """Create the text index if it is missing (and on SQLite its triggers, filling the index anew when any
+    was missing: rows written while they were absent are not in it)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                "SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger') AND name LIKE %s",
+                (f"{TABLE}%",),
+            )
+            present = {row[0] for row in cursor.fetchall()}
+            if TABLE in present and SQLITE_TRIGGERS.keys() <= present:
+                return
+            cursor.execute(
+                f"CREATE VIRTUAL TABLE IF NOT EXISTS {TABLE} USING fts5(summary, notes, "
+                "content='events_event', content_rowid='id', tokenize='unicode61 remove_diacritics 2')"
+            )
+            for sql in SQLITE_TRIGGERS.values():
+                cursor.execute(sql)
+            cursor.execute(f"INSERT INTO {TABLE}({TABLE}) VALUES ('rebuild')")
+        elif connection.vendor == "postgresql":
+            cursor.execute(f"CREATE INDEX IF NOT EXISTS {PG_INDEX} ON events_event USING GIN ({DOCUMENT})")
