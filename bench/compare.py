@@ -75,7 +75,7 @@ def free_port() -> int:
 # --- preparing the databases (cached) ---------------------------------------------------------------
 
 
-def api_env(database_url: str, port: int | None = None) -> dict:
+def api_env(database_url: str) -> dict:
     """Production settings for manage.py and gunicorn, with the benchmark's database."""
     env = {k: v for k, v in os.environ.items() if k not in ("GUNICORN_CMD_ARGS", "WEB_CONCURRENCY")}
     env.update(
@@ -93,8 +93,6 @@ def api_env(database_url: str, port: int | None = None) -> dict:
         env["REDIS_URL"] = redis
     else:
         env.pop("REDIS_URL", None)
-    if port:
-        env["PORT"] = str(port)
     return env
 
 
@@ -108,22 +106,22 @@ def redis_answers(url: str) -> bool:
         return False
 
 
-def run_with_rss(args: list[str], env: dict, stdout_path: str | None = None) -> tuple[float, float, str]:
+def run_with_rss(args: list[str], env: dict) -> tuple[float, float, str]:
     """Run a command; (seconds, peak RSS in MB of that process alone, its standard output)."""
-    out_file = open(stdout_path, "w") if stdout_path else subprocess.PIPE  # noqa: SIM115
     started = time.perf_counter()
-    process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out_file, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     # Drain stderr in a thread, so a chatty command cannot block on a full pipe while we wait4 for it.
     errors: list[str] = []
     reader = threading.Thread(target=lambda: errors.append(process.stderr.read()))
     reader.start()
-    output = process.stdout.read() if stdout_path is None else ""
+    output = process.stdout.read()
+    # wait4, not wait: the rusage of this child alone (getrusage(RUSAGE_CHILDREN) is the maximum of all).
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
     reader.join()
     process.returncode = os.waitstatus_to_exitcode(status)
-    if stdout_path:
-        out_file.close()
     if process.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} failed ({process.returncode}): {''.join(errors)[-3000:]}")
     return seconds, usage.ru_maxrss / 1024, output
@@ -564,36 +562,33 @@ def add_datasette_urls(shapes, flat: Path, sample_acled_id, year, actor, bbox, t
         shape.urls["datasette"] = urls[shape.key]
 
 
-def answer_key(server: str, shape: Shape, body: bytes):
-    """What must agree between servers: the events' ACLED ids in order (their fatalities for the
-    fatalities shape, whose ties each orders its own way), the months' counts, the one event's id."""
+def answer_key(server: str, shape: Shape, body: bytes) -> list[tuple]:
+    """What must agree between servers, in order: each event's sort value and ACLED id (its fatalities
+    for the fatalities shape, else its date), the months' counts, the one event's id."""
     data = json.loads(body)
     if server == "datasette":
         rows = data["rows"]
         if shape.compare == "months":
             return [(r["month"], r["events"]) for r in rows]
-        if shape.compare == "fatalities":
-            return [r["fatalities"] for r in rows]
-        return [r["event_id_cnty"] for r in rows]
+        sort = "fatalities" if shape.compare == "fatalities" else "event_date"
+        return [(r[sort], r["event_id_cnty"]) for r in rows]
     if shape.compare == "months":
         return [(r["key"], r["events"]) for r in data["results"]]
     if shape.compare == "one":
-        return [data["acled_event_id"]]
-    rows = data["results"]
-    if shape.compare == "fatalities":
-        return [r["fatalities_best"] for r in rows]
-    return [r["acled_event_id"] for r in rows]
+        return [(data["date_start"], data["acled_event_id"])]
+    sort = "fatalities_best" if shape.compare == "fatalities" else "date_start"
+    return [(r[sort], r["acled_event_id"]) for r in data["results"]]
 
 
 # --- measuring -----------------------------------------------------------------------------------------
 
 
-def agree(theirs: list, ours: list) -> str:
-    """ "yes", "ties" (the same rows, rows of equal sort value in another order: Datasette's first page
-    breaks date ties by rowid descending, its later pages ascending), or "NO"."""
+def agree(theirs: list[tuple], ours: list[tuple]) -> str:
+    """ "yes"; "ties" when the sort values agree but rows of equal value differ (each server breaks ties
+    its own way: Datasette's first page by rowid descending, its later pages ascending); or "NO"."""
     if theirs == ours:
         return "yes"
-    return "ties" if sorted(theirs, key=str) == sorted(ours, key=str) else "NO"
+    return "ties" if [t[0] for t in theirs] == [o[0] for o in ours] else "NO"
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -780,7 +775,7 @@ def targets(p50: dict, latencies: dict, load: dict, ds: bool, vendor: str) -> li
         + (f" (not: {', '.join(far)})" if far else ""),
     )
     for key, limit in (("bbox", 30), ("text", 30), ("monthly", 50)):
-        line(p50[key]["ours"] < limit, f"{key} p50 {p50[key]['ours']:.1f} ms < {limit} ms")
+        line(p50[key]["ours"] < limit, f"{key} p50 {p50[key]['ours']:.2f} ms, under {limit} ms")
     deep, first = p50["deep"]["ours"], p50["newest"]["ours"]
     line(deep <= 1.5 * first, f"deep page {deep:.1f} ms within 1.5x of the first page ({first:.1f} ms)")
     if ds:

@@ -97,36 +97,42 @@ class Dialect:
             within = "path LIKE %(prefix_like)s"  # the path index is built with pattern ops
         return f"e.location_id IN (SELECT id FROM locations_location WHERE id = %(place)s OR {within})"
 
-    def words(self, params: dict) -> str:
-        """The events whose summary or notes have every word of `q` (each as a word or its start)."""
+    def text_ids(self, params: dict) -> str:
+        """The ids of the events whose summary or notes have every word of `q` (each as a word or its
+        start) through the text index; without one, those with `q` anywhere in them."""
         terms = re.findall(r"\w+", params["q"].casefold())
         if not self.text_index:
-            params["q_like"] = f"%{params['q']}%"
-            return "(e.summary LIKE %(q_like)s OR e.notes LIKE %(q_like)s)"
+            return (
+                f"SELECT id FROM events_event WHERE {self.icontains('summary')} OR {self.icontains('notes')}"
+            )
         if self.vendor == "sqlite":
             params["q_match"] = " ".join(f'"{term}"*' for term in terms)
-            return "e.id IN (SELECT rowid FROM events_event_fts WHERE events_event_fts MATCH %(q_match)s)"
+            return "SELECT rowid AS id FROM events_event_fts WHERE events_event_fts MATCH %(q_match)s"
         params["q_match"] = " & ".join(f"{term}:*" for term in terms)
         return (
-            "e.id IN (SELECT id FROM events_event WHERE to_tsvector('simple'::regconfig, summary || ' ' || "
-            "notes) @@ to_tsquery('simple', %(q_match)s))"
+            "SELECT id FROM events_event WHERE to_tsvector('simple'::regconfig, summary || ' ' || notes) "
+            "@@ to_tsquery('simple', %(q_match)s)"
         )
 
     def icontains(self, column: str) -> str:
         return f"{column} LIKE %(q_like)s" if self.vendor == "sqlite" else f"{column} ILIKE %(q_like)s"
 
     def month(self, column: str) -> str:
-        return f"strftime('%Y-%m', {column})" if self.vendor == "sqlite" else f"to_char({column}, 'YYYY-MM')"
+        # SQLite keeps dates as YYYY-MM-DD text: the month is its first seven characters.
+        return f"substr({column}, 1, 7)" if self.vendor == "sqlite" else f"to_char({column}, 'YYYY-MM')"
 
     def placeholders(self, sql: str) -> str:
         """psycopg's %(name)s as sqlite3's :name."""
         return re.sub(r"%\((\w+)\)s", r":\1", sql) if self.vendor == "sqlite" else sql
 
 
-def page_sql(dialect: Dialect, where: str, order: str = NEWEST) -> str:
+def page_sql(dialect: Dialect, where: str, order: str = NEWEST, source: str = "events_event e") -> str:
+    """A page in two steps: the page's ids (the filter and the order on the events table alone, so a sort
+    handles narrow rows), then those rows with their columns, actors and tags. In one step the database
+    would build every matching row in full, subqueries included, before sorting them."""
+    ids = f"SELECT e.id FROM {source} WHERE e.deleted_at IS NULL AND {where} {order} LIMIT {PAGE}"
     return (
-        f"SELECT {EVENT_COLUMNS}, {dialect.roles()}, {dialect.tags()} {JOINS} "
-        f"WHERE e.deleted_at IS NULL AND {where} {order} LIMIT {PAGE}"
+        f"SELECT {EVENT_COLUMNS}, {dialect.roles()}, {dialect.tags()} {JOINS} WHERE e.id IN ({ids}) {order}"
     )
 
 
@@ -153,7 +159,7 @@ def shape_sql(dialect: Dialect, shape: str, query: dict) -> tuple[str, dict]:
     """The SQL of one shape and its parameters, from the request's (already resolved) parameters."""
     params = dict(query)
     if shape == "newest":
-        sql = page_sql(dialect, "TRUE" if dialect.vendor == "postgresql" else "1")
+        sql = page_sql(dialect, "TRUE")
     elif shape == "country":
         sql = page_sql(dialect, dialect.inside(params))
     elif shape == "country_year_type":
@@ -167,8 +173,8 @@ def shape_sql(dialect: Dialect, shape: str, query: dict) -> tuple[str, dict]:
     elif shape == "bbox":
         where = (
             "((e.latitude BETWEEN %(minlat)s AND %(maxlat)s AND e.longitude BETWEEN %(minlon)s AND %(maxlon)s)"
-            " OR (e.latitude IS NULL AND l.latitude BETWEEN %(minlat)s AND %(maxlat)s"
-            " AND l.longitude BETWEEN %(minlon)s AND %(maxlon)s))"
+            " OR (e.latitude IS NULL AND e.location_id IN (SELECT id FROM locations_location WHERE latitude"
+            " BETWEEN %(minlat)s AND %(maxlat)s AND longitude BETWEEN %(minlon)s AND %(maxlon)s)))"
         )
         sql = page_sql(dialect, where)
     elif shape == "fatalities":
@@ -178,15 +184,17 @@ def shape_sql(dialect: Dialect, shape: str, query: dict) -> tuple[str, dict]:
             "ORDER BY COALESCE(e.fatalities_best, -1) DESC, e.id DESC",
         )
     elif shape == "text":
+        # The three ways an event matches, as one set of ids, which then drives the page: written as an OR
+        # in the WHERE, the planners walk the whole date index testing each event (or scan every role).
         params["q_like"] = f"%{params['q']}%"
-        names = (
-            f"e.location_id IN (SELECT id FROM locations_location WHERE {dialect.icontains('name')} UNION "
-            f"SELECT location_id FROM locations_locationalias WHERE {dialect.icontains('name')})"
-            " OR e.id IN (SELECT event_id FROM events_eventactor WHERE actor_id IN (SELECT id FROM actors_actor"
-            f" WHERE {dialect.icontains('name')} OR lower(acronym) = lower(%(q)s) UNION SELECT actor_id FROM"
-            f" actors_actoralias WHERE {dialect.icontains('name')}))"
+        name = dialect.icontains("name")
+        ids = (
+            f"{dialect.text_ids(params)} UNION SELECT id FROM events_event WHERE location_id IN (SELECT id FROM "
+            f"locations_location WHERE {name} UNION SELECT location_id FROM locations_locationalias WHERE {name})"
+            " UNION SELECT event_id FROM events_eventactor WHERE actor_id IN (SELECT id FROM actors_actor WHERE "
+            f"{name} OR lower(acronym) = lower(%(q)s) UNION SELECT actor_id FROM actors_actoralias WHERE {name})"
         )
-        sql = page_sql(dialect, f"({dialect.words(params)} OR {names})")
+        sql = page_sql(dialect, "TRUE", source=f"({ids}) u JOIN events_event e ON e.id = u.id")
     elif shape == "deep":
         where = "e.date_start <= %(date)s AND (e.date_start < %(date)s OR (e.date_start = %(date)s AND e.id < %(id)s))"
         sql = page_sql(dialect, where)
@@ -402,7 +410,10 @@ class Floor:
         API's CSV export (no roles, no enclosing areas)."""
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        cursor = self.db.cursor()
+        # On PostgreSQL a server-side cursor, so the rows stream instead of arriving all at once.
+        cursor = (
+            self.db.cursor() if self.dialect.vendor == "sqlite" else self.db.cursor("export", withhold=True)
+        )
         cursor.execute(f"SELECT {EVENT_COLUMNS} {JOINS} WHERE e.deleted_at IS NULL {NEWEST}")
         while rows := cursor.fetchmany(2000):
             writer.writerows(rows)
