@@ -1,12 +1,37 @@
 """Token authentication for scripts and SDKs."""
 
+import datetime
 import hmac
+import logging
 
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
 
+from core.cache import short_lock_wait
+
 from .models import TOKEN_PREFIX_LENGTH, ApiToken, hash_token
+
+logger = logging.getLogger(__name__)
+
+
+# How stale `last_used_at` may get: a read records its token's use at most this often, so reads do not each
+# write (on SQLite a write waits for any import in progress, and a read would wait with it).
+LAST_USED_RESOLUTION = datetime.timedelta(minutes=1)
+
+
+def _note_use(token: ApiToken) -> None:
+    now = timezone.now()
+    if token.last_used_at is not None and now - token.last_used_at < LAST_USED_RESOLUTION:
+        return
+    try:
+        with short_lock_wait(connection), transaction.atomic():
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    except OperationalError:
+        # The database is busy writing (an import on SQLite holds the write lock): the request is served
+        # all the same, and the use is recorded next time.
+        logger.info("Token %s: last use not recorded (database busy).", token.prefix)
 
 
 def authenticate_key(key: str):
@@ -17,7 +42,7 @@ def authenticate_key(key: str):
         if hmac.compare_digest(token.key_hash, digest):
             if not token.user.is_active:
                 raise AuthenticationFailed("This token's user is inactive.")
-            ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+            _note_use(token)
             return token.user, token
     raise AuthenticationFailed("Invalid token.")
 

@@ -80,16 +80,20 @@ class Server:
              "--workers", str(self.workers), "--timeout", "60", "--log-level", "warning"],
             cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )  # fmt: skip
-        deadline = time.monotonic() + 30
+        # A loaded machine can take a while to start the workers; a slow answer is a retry, not a failure,
+        # and whatever happens the server is stopped.
+        deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(f"{self.url}/readyz", timeout=2) as response:
+                with urllib.request.urlopen(f"{self.url}/readyz", timeout=5) as response:
                     if response.status == 200:
                         return self
-            except (urllib.error.URLError, ConnectionError):
+            except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
                 time.sleep(0.2)
+            if self.process.poll() is not None:
+                break
         self.__exit__()
-        raise RuntimeError("gunicorn did not become ready in 30 s")
+        raise RuntimeError(f"gunicorn did not become ready: {self.process.stderr.read().decode()[-2000:]}")
 
     def __exit__(self, *exc) -> None:
         self.process.send_signal(signal.SIGTERM)

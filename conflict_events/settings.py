@@ -261,7 +261,8 @@ if REDIS_URL:
 else:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            # Django's, except that on SQLite a write waits a quarter of a second for the lock (core/cache.py).
+            "BACKEND": "core.cache.DatabaseCache",
             "LOCATION": "cache_table",
             # One entry per throttled client address; Django's default (300) would forget counts under load.
             "OPTIONS": {"MAX_ENTRIES": 50_000},

@@ -233,12 +233,12 @@ BACKEND = "from django.conf import settings; print(settings.CACHES['default']['B
 
 
 def test_the_cache_is_the_database_by_default_and_redis_with_redis_url(database_url):
-    assert python(BACKEND, DATABASE_URL=database_url).strip() == "django.core.cache.backends.db.DatabaseCache"
+    assert python(BACKEND, DATABASE_URL=database_url).strip() == "core.cache.DatabaseCache"
     assert (
         python(BACKEND, DATABASE_URL=database_url, REDIS_URL=REDIS_TEST_URL).strip()
         == "django.core.cache.backends.redis.RedisCache"
     )
-    assert python(BACKEND, **PRODUCTION).strip() == "django.core.cache.backends.db.DatabaseCache"
+    assert python(BACKEND, **PRODUCTION).strip() == "core.cache.DatabaseCache"
 
 
 def test_this_test_run_uses_a_per_process_cache_explicitly():
