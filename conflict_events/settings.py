@@ -112,6 +112,9 @@ MIDDLEWARE = [
     # Records the request's user on every history row written during the request.
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
+if os.environ.get("DATABASE_REPLICA_URL", "").strip():
+    # Safe requests read from the replica (core/db/replica.py); outermost but the log, so the whole request.
+    MIDDLEWARE.insert(1, "core.db.replica.ReplicaReadsMiddleware")
 
 if not DEBUG:
     # Production serves collected static files itself; in development runserver does.
@@ -154,6 +157,16 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A database host that does not answer at all fails a request in seconds instead of holding a worker.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+# A read replica (PostgreSQL streaming replication, say): safe requests read there (core/db/replica.py).
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "").strip()
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {
+        **dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60)),
+        "CONN_HEALTH_CHECKS": True,
+        # Tests read the primary through this alias: a test database has no replica of its own.
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASE_ROUTERS = ["core.db.replica.ReplicaRouter"]
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Django's SQLite backend, with the parameter limit of the SQLite actually linked (core/db/sqlite3).
     DATABASES["default"]["ENGINE"] = "core.db.sqlite3"
@@ -273,6 +286,9 @@ if "pytest" in sys.modules:
     # cache before every test, also before tests that may not touch the database, and a test run must never
     # flush a shared Redis. tests/test_production.py runs the real backends in separate processes.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Live-server tests answer each request in its own thread; a connection kept open there outlives the test
+    # and PostgreSQL then cannot drop the test database.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Conflict Events API",
