@@ -52,6 +52,13 @@ class EventFilterForm(forms.Form):
         return data
 
 
+def actors_filter(method: str, help_text: str) -> IdsOrNamesFilter:
+    """A filter by actors, each given by id or by a name only one actor has."""
+    return IdsOrNamesFilter(
+        queryset=Actor.objects.all(), method=method, names=actors_named, noun="actor", help_text=help_text
+    )
+
+
 def events_inside(location: Location) -> Q:
     """Events at the place or anywhere inside it, by materialised path (no tree walk).
 
@@ -108,33 +115,12 @@ class EventFilterSet(FilterSet):
         help_text="lat,lon,km in decimal degrees and kilometres: events whose point is within km kilometres "
         "(great-circle distance).",
     )
-    actor = IdsOrNamesFilter(
-        queryset=Actor.objects.all(),
-        method="filter_actor",
-        names=actors_named,
-        noun="actor",
-        help_text=f"Actor in any role (repeatable: any of). {BY_ID_OR_NAME}",
-    )
-    actor1 = IdsOrNamesFilter(
-        queryset=Actor.objects.all(),
-        method="filter_actor1",
-        names=actors_named,
-        noun="actor",
-        help_text=f"Actor on side A (ACLED actor1). {BY_ID_OR_NAME}",
-    )
-    actor2 = IdsOrNamesFilter(
-        queryset=Actor.objects.all(),
-        method="filter_actor2",
-        names=actors_named,
-        noun="actor",
-        help_text=f"Actor on side B (ACLED actor2). {BY_ID_OR_NAME}",
-    )
-    claimant = IdsOrNamesFilter(
-        queryset=Actor.objects.all(),
-        method="filter_claimant",
-        names=actors_named,
-        noun="actor",
-        help_text="Actor: events with a claim made by this actor, a person speaking for it or its own channel. "
+    actor = actors_filter("filter_actor", f"Actor in any role (repeatable: any of). {BY_ID_OR_NAME}")
+    actor1 = actors_filter("filter_actor1", f"Actor on side A (ACLED actor1). {BY_ID_OR_NAME}")
+    actor2 = actors_filter("filter_actor2", f"Actor on side B (ACLED actor2). {BY_ID_OR_NAME}")
+    claimant = actors_filter(
+        "filter_claimant",
+        "Actor: events with a claim made by this actor, a person speaking for it or its own channel. "
         + BY_ID_OR_NAME,
     )
     source = IdsFilter(

@@ -78,6 +78,19 @@ class LocationSerializer(LocationPointMixin, serializers.ModelSerializer):
         ]
 
 
+def iso_code_field(size: int, example: str) -> serializers.RegexField:
+    """An ISO 3166-1 alpha-2 or alpha-3 code as written: letters only, exactly `size` of them, or empty."""
+    return serializers.RegexField(
+        rf"^([A-Za-z]{{{size}}})?$",
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text=f"ISO 3166-1 alpha-{size} code ({size} letters); countries only.",
+        error_messages={"invalid": f"An ISO 3166-1 alpha-{size} code is {size} letters, e.g. {example}."},
+    )
+
+
 # Stated in the schema and checked field by field (the database's check constraints are the backstop).
 COORDINATE_RANGES = {
     "latitude": {"min_value": -90, "max_value": 90},
@@ -90,24 +103,8 @@ class LocationWriteSerializer(serializers.ModelSerializer):
         required=False,
         help_text="Other names and spellings; when given, replaces the list.",
     )
-    iso2 = serializers.RegexField(
-        r"^([A-Za-z]{2})?$",
-        required=False,
-        allow_null=True,
-        allow_blank=True,
-        trim_whitespace=False,
-        help_text="ISO 3166-1 alpha-2 code (two letters); countries only.",
-        error_messages={"invalid": "An ISO 3166-1 alpha-2 code is two letters, e.g. AF."},
-    )
-    iso3 = serializers.RegexField(
-        r"^([A-Za-z]{3})?$",
-        required=False,
-        allow_null=True,
-        allow_blank=True,
-        trim_whitespace=False,
-        help_text="ISO 3166-1 alpha-3 code (three letters); countries only.",
-        error_messages={"invalid": "An ISO 3166-1 alpha-3 code is three letters, e.g. AFG."},
-    )
+    iso2 = iso_code_field(2, "AF")
+    iso3 = iso_code_field(3, "AFG")
 
     class Meta:
         model = Location
