@@ -666,6 +666,18 @@ def fmt_ratio(a: float | None, b: float | None) -> str:
     return f"{a / b:.1f}x" if a is not None and b else "n/a"
 
 
+def code_version() -> str:
+    """The commit the servers ran, and whether the work tree had changes on top of it (it is shared)."""
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    changed = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True
+    )
+    count = len(changed.stdout.splitlines())
+    return f"{head.stdout.strip() or 'unknown'}" + (
+        f" with {count} changed files in the work tree" if count else ""
+    )
+
+
 def report(
     args,
     prepared: Prepared,
@@ -686,6 +698,7 @@ def report(
         f"## Comparison at {args.events:,} events ({prepared.vendor}), {datetime.date.today().isoformat()}",
         "",
         f"Command: `{command}`  ",
+        f"Code: {code_version()}  ",
         f"Each shape: {args.warmup} warm-up then {args.requests} sequential requests per server, servers in "
         f"turn; p50 / p95 in ms. Ours: gunicorn, 1 sync worker, DEBUG off, persistent connection, throttle "
         f"cache {'Redis' if 'REDIS_URL' in servers['ours'].env else 'in the database'}. Floor: bare WSGI + "
