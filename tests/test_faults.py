@@ -365,7 +365,8 @@ def summary(rows: int, created: int, updated: int, unchanged: int) -> re.Pattern
 
 # --- 2. An import killed with SIGKILL half-way ------------------------------------------------------------
 
-KILLED_ROWS = 40_000  # enough that the import is surely mid-way when its progress is first shown (~8,000 rows/s)
+# Enough that the import is surely mid-way when its progress is first shown (imports run at ~8,000 rows/s).
+KILLED_ROWS = 40_000
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -36,7 +36,9 @@ def test_every_url_the_schema_allows_is_one_django_takes(url):
     URLValidator()(url)
 
 
-@pytest.mark.parametrize("url", ["urn:isbn:0451450523", "a:b", "http://a", "mailto:x@example.org", "http://1.2.3.256"])
+@pytest.mark.parametrize(
+    "url", ["urn:isbn:0451450523", "a:b", "http://a", "mailto:x@example.org", "http://1.2.3.256"]
+)
 def test_urls_django_refuses_are_outside_the_pattern(url):
     with pytest.raises(ValidationError):
         URLValidator()(url)
@@ -83,7 +85,12 @@ def test_every_integer_parameter_and_request_field_fits_in_64_bits(schema):
     for name, component in schema["components"]["schemas"].items():
         for field, prop in component.get("properties", {}).items():
             bounded = "minimum" in prop and "maximum" in prop
-            if name.endswith("Request") and prop.get("type") == "integer" and "enum" not in prop and not bounded:
+            if (
+                name.endswith("Request")
+                and prop.get("type") == "integer"
+                and "enum" not in prop
+                and not bounded
+            ):
                 unbounded.append(f"{name}.{field}")
     assert unbounded == []
 
