@@ -6,7 +6,7 @@ far as the shapes of the benchmark care:
 
 - 24 real countries with Zipf-skewed shares (the busiest has about a quarter of the events), each with its
   own tree of generated places (12 to 30 provinces, 4 to 12 districts each, 3 to 10 towns each: about
-  20,000 towns in all), clustered around the country's real centre, so that a 1-degree box holds a dense
+  28,000 towns in all), clustered around the country's real centre, so that a 1-degree box holds a dense
   patch of one country as it would in ACLED;
 - ACLED's six event types in ACLED-like proportions, and actors that fit them: each country's state
   forces, police, protesters, rioters and civilians, and its own armed groups, drawn Zipf-wise (a few
