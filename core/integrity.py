@@ -5,15 +5,24 @@ SELECTs that the database answers anyway at INSERT time) and run inside `integri
 which maps the constraint the database names to the message Django's own validation would give, so the
 admin (which validates in Python) and the API (which lets the database decide) say the same thing.
 Raw database text never reaches a client.
+
+`validate_for_write` is `full_clean` less the queries, and faster: a value that a field would take as it
+is (a `str` within its length, an `int` within its range and choices, a `date`…) is passed without
+Django's per-field machinery; any other value goes through the field's own `clean()`, so every refusal
+and every message is Django's. Importers validate each row this way.
 """
 
+import datetime
 import re
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import contextmanager
 from functools import cache
 
 from django.apps import apps
+from django.core import validators
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, models
+from django.db.models.expressions import DatabaseDefault
 
 CONFLICT_MESSAGE = "The change conflicts with existing data; reload and try again."
 _SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (?:index '(?P<index>[^']+)'|(?P<columns>.+))")
@@ -30,9 +39,164 @@ def validate_for_write(instance: models.Model, *, exclude: set[str] | None = Non
         for f in instance._meta.concrete_fields
         if f.is_relation and f.is_cached(instance) and getattr(instance, f.name) is not None
     }
-    instance.full_clean(
-        exclude=loaded | (exclude or set()), validate_unique=False, validate_constraints=False
+    full_clean_for_write(instance, loaded | (exclude or set()))
+
+
+def full_clean_for_write(
+    instance: models.Model, exclude: Iterable[str] = (), *, only: frozenset[str] | None = None
+) -> None:
+    """`instance.full_clean(exclude, validate_unique=False, validate_constraints=False)`, step for step
+    (fields, then `clean()` even when a field failed, errors merged the same way), with the fields'
+    pass-through check first (`field_takes_as_is`).
+
+    `only` names the fields to clean when the others hold values already known to pass as they are (see
+    `fields_taken_as_is`): a bulk writer checks its defaults once, and each row's own values."""
+    errors: dict = {}
+    try:
+        _clean_fields(instance, exclude, only)
+    except ValidationError as e:
+        errors = e.update_error_dict(errors)
+    try:
+        instance.clean()
+    except ValidationError as e:
+        errors = e.update_error_dict(errors)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _clean_fields(instance: models.Model, exclude: Iterable[str], only: frozenset[str] | None) -> None:
+    """Model.clean_fields: a value a field takes as it is is left alone, any other is cleaned by the field."""
+    errors = {}
+    values = instance.__dict__
+    for field, attname, takes_as_is in _field_checks(type(instance), only):
+        if field.name in exclude:
+            continue
+        raw = values[attname] if attname in values else getattr(instance, attname)
+        if takes_as_is is not None and takes_as_is(raw):
+            continue
+        if field.blank and raw in field.empty_values:
+            continue
+        if isinstance(raw, DatabaseDefault):
+            continue
+        try:
+            setattr(instance, attname, field.clean(raw, instance))
+        except ValidationError as e:
+            errors[field.name] = e.error_list
+    if errors:
+        raise ValidationError(errors)
+
+
+@cache
+def _field_checks(model: type[models.Model], only: frozenset[str] | None = None) -> tuple:
+    """(field, attname, pass-through check or None) for each field full_clean cleans, in its order."""
+    return tuple(
+        (f, f.attname, _takes_as_is(f))
+        for f in model._meta.fields
+        if not f.generated and (only is None or f.name in only)
     )
+
+
+@cache
+def _takes_as_is(field: models.Field) -> Callable[[object], bool] | None:
+    return field_takes_as_is(field)
+
+
+def fields_taken_as_is(model: type[models.Model], values: Mapping[str, object]) -> set[str]:
+    """The names of the fields whose value in `values` (by attname) full_clean would leave as it is without
+    an error: an instance holding those same values need not have them cleaned again."""
+    return {
+        field.name
+        for field, attname, takes_as_is in _field_checks(model)
+        if attname in values and takes_as_is is not None and takes_as_is(values[attname])
+    }
+
+
+# Field classes whose to_python() returns a value of these exact types unchanged. Subclasses are not
+# listed: they may clean differently, so their values always go through their own clean().
+_PASS_THROUGH: dict[type, tuple[type, ...]] = {
+    models.CharField: (str,),
+    models.TextField: (str,),
+    models.SlugField: (str,),
+    models.IntegerField: (int,),
+    models.SmallIntegerField: (int,),
+    models.BigIntegerField: (int,),
+    models.PositiveIntegerField: (int,),
+    models.PositiveSmallIntegerField: (int,),
+    models.PositiveBigIntegerField: (int,),
+    models.AutoField: (int,),
+    models.BigAutoField: (int,),
+    models.SmallAutoField: (int,),
+    models.FloatField: (float,),
+    models.BooleanField: (bool,),
+    models.DateField: (datetime.date,),
+    models.DateTimeField: (datetime.datetime,),
+}
+
+
+def _limit(validator) -> object:
+    return None if callable(validator.limit_value) else validator.limit_value
+
+
+def field_takes_as_is(field: models.Field) -> Callable[[object], bool] | None:
+    """A check that says True only for a value `field.clean(value, instance)` returns unchanged without
+    an error (its own type, within its choices, length, range and other validators); False means "not
+    sure", and the field cleans it. None for fields that always clean (relations, other classes)."""
+    types = _PASS_THROUGH.get(type(field))
+    if types is None or field.is_relation:
+        return None
+    (kind,) = types
+    lengths, values, others, no_nul = [0, None], [None, None], [], False  # [min, max] each
+    for validator in field.validators:
+        limit = _limit(validator) if hasattr(validator, "limit_value") else None
+        if type(validator) is validators.MaxLengthValidator and limit is not None:
+            lengths[1] = limit if lengths[1] is None else min(lengths[1], limit)
+        elif type(validator) is validators.MinLengthValidator and limit is not None:
+            lengths[0] = max(lengths[0], limit)
+        elif type(validator) is validators.MaxValueValidator and limit is not None:
+            values[1] = limit if values[1] is None else min(values[1], limit)
+        elif type(validator) is validators.MinValueValidator and limit is not None:
+            values[0] = limit if values[0] is None else max(values[0], limit)
+        elif type(validator) is validators.ProhibitNullCharactersValidator:
+            no_nul = True
+        else:
+            others.append(validator)
+    (min_length, max_length), (low, high) = lengths, values
+    # Field.validate: choices, null and blank, for editable fields only (non-editable ones skip it).
+    choices = None
+    if field.editable and field.choices is not None:
+        choices = frozenset(key for key, _ in field.flatchoices)
+    required, blank = field.editable and not field.blank, field.blank
+    # The empty values a value of this exact type can equal (a number or a date equals none of "", [], ()…).
+    empty = tuple(e for e in field.empty_values if e is not None)
+    if kind is not str and all(isinstance(e, str | list | tuple | dict | set | bytes) for e in empty):
+        empty = ()
+
+    def takes_as_is(value) -> bool:
+        if value is None:  # blank fields skip it; the others clean it (null or not)
+            return blank
+        if type(value) is not kind:
+            return False
+        if empty and value in empty:  # blank fields skip cleaning, and validators skip empty values
+            return not required
+        if choices is not None and value not in choices:
+            return False
+        if max_length is not None and len(value) > max_length or min_length and len(value) < min_length:
+            return False
+        if low is not None and value < low or high is not None and value > high:
+            return False
+        if no_nul and "\x00" in value:
+            return False
+        return not others or all(_passes(validator, value) for validator in others)
+
+    return takes_as_is
+
+
+def _passes(validator, value) -> bool:
+    try:
+        validator(value)
+    except ValidationError:
+        return False
+    return True
 
 
 @cache
