@@ -6,11 +6,13 @@ in column order, adapt only what the driver cannot take as it is (dates and time
 send one statement per batch: on SQLite a multi-row VALUES list as long as its parameter limit allows, on
 PostgreSQL one typed array per column (`unnest`), which keeps the statement short (psycopg parses a
 statement's placeholders in Python, and a VALUES list of 60,000 of them costs it seconds). History rows for
-the same rows are written in the shape django-simple-history's own `bulk_history_create` gives them.
+the same rows are copied from the rows just written by one `INSERT … SELECT` (`copy_to_history`), in the
+shape django-simple-history's own `bulk_history_create` gives them, without a value passing through Python.
+`select_rows` reads rows by a list of keys, its values converted as the ORM converts them.
 """
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 
 from django.db import connection, models
@@ -18,29 +20,56 @@ from django.utils import timezone
 
 
 def _adapter(field: models.Field):
-    if isinstance(field, models.DateTimeField):
+    """What Django does to a value of this field before the driver sees it, when the driver alone would
+    store it differently: SQLite stores aware datetimes as naive UTC text. Dates need nothing: both drivers
+    store them as Django does (ISO text on SQLite, a date on PostgreSQL)."""
+    if isinstance(field, models.DateTimeField) and connection.vendor == "sqlite":
         return connection.ops.adapt_datetimefield_value
-    if isinstance(field, models.DateField):
-        return connection.ops.adapt_datefield_value
     return None
 
 
 def _params(fields: list[models.Field], rows: Sequence[Sequence]) -> list:
-    adapters = [_adapter(f) for f in fields]
-    if not any(adapters):
+    adapters = [(i, adapt) for i, adapt in enumerate(map(_adapter, fields)) if adapt is not None]
+    if not adapters:
         return [value for row in rows for value in row]
     adapted: dict = {}  # a bulk write stamps one time on every row: adapt each value once
-    params = []
+    params: list = []
     for row in rows:
-        for value, adapt in zip(row, adapters, strict=True):
-            if adapt is None or value is None:
-                params.append(value)
-            else:
+        row = list(row)
+        for i, adapt in adapters:
+            value = row[i]
+            if value is not None:
                 found = adapted.get(value)
                 if found is None:
                     found = adapted[value] = adapt(value)
-                params.append(found)
+                row[i] = found
+        params += row
     return params
+
+
+# SQLite's page cache during a bulk write, in KiB (its default is 2 MiB): an import touches every index of
+# about fifteen tables per batch, and with the default cache their pages are evicted and read again.
+BULK_CACHE_KIB = 256 * 1024
+
+
+@contextmanager
+def larger_cache():
+    """A larger page cache on SQLite for the duration (it only grows as pages are read, and shrinks back
+    afterwards); durability is untouched. Nothing on PostgreSQL, whose buffers the server owns."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    connection.ensure_connection()
+    cursor = connection.connection.cursor()
+    try:
+        (before,) = cursor.execute("PRAGMA cache_size").fetchone()
+        cursor.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
+        try:
+            yield
+        finally:
+            cursor.execute(f"PRAGMA cache_size = {int(before)}")
+    finally:
+        cursor.close()
 
 
 @contextmanager
@@ -95,26 +124,30 @@ def _arrays(fields: list[models.Field]) -> str:
     return ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
 
 
-def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence]) -> list[int]:
-    """INSERT the rows (tuples in `columns` order, attnames); returns their new primary keys, in order."""
+def insert_rows(
+    model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence], *, returning: bool = True
+) -> list[int]:
+    """INSERT the rows (tuples in `columns` order, attnames); returns their new primary keys, in order
+    (nothing when `returning` is False: rows whose history is copied by another key need no ids)."""
     if not rows:
         return []
     meta, quote = model._meta, connection.ops.quote_name
     fields = [meta.get_field(name) for name in columns]
     head = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-    tail = f" RETURNING {quote(meta.pk.column)}"
+    tail = f" RETURNING {quote(meta.pk.column)}" if returning else ""
     ids: list[int] = []
     with _cursor() as cursor:
         if connection.vendor == "postgresql":
             # unnest keeps the arrays' order, and an INSERT ... SELECT returns its rows in that order.
             cursor.execute(f"{head}SELECT * FROM unnest({_arrays(fields)}){tail}", _columns(fields, rows))
-            return [row[0] for row in cursor.fetchall()]
+            return [row[0] for row in cursor.fetchall()] if returning else []
         per_statement = max(1, connection.features.max_query_params // len(fields))
         one_row = "(" + ",".join([PLACEHOLDER] * len(fields)) + ")"
         for start in range(0, len(rows), per_statement):
             chunk = rows[start : start + per_statement]
             cursor.execute(f"{head}VALUES {','.join([one_row] * len(chunk))}{tail}", _params(fields, chunk))
-            ids.extend(row[0] for row in cursor.fetchall())
+            if returning:
+                ids.extend(row[0] for row in cursor.fetchall())
     return ids
 
 
@@ -164,23 +197,93 @@ def history_rows(
 def insert_rows_with_history(
     model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence], *, reason: str = ""
 ) -> list[int]:
-    """INSERT the rows and a "+" history row each, straight from the tuples; returns the new ids."""
+    """INSERT the rows and a "+" history row each (copied from the rows written); returns the new ids."""
     ids = insert_rows(model, columns, rows)
-    history = model.history.model
-    tracked = [f.attname for f in history.tracked_fields]
-    position = {name: i for i, name in enumerate(columns)}
-    pk_name = model._meta.pk.attname
-    missing = [name for name in tracked if name != pk_name and name not in position]
-    if missing:
-        raise ValueError(f"history of {model.__name__} needs the columns {missing}")
-    picks = [position.get(name) for name in tracked]
-    now = timezone.now()
-    insert_rows(
-        history,
-        [*tracked, "history_date", "history_change_reason", "history_type", "history_user_id"],
-        [
-            (*(pk if i is None else row[i] for i in picks), now, reason, "+", None)
-            for row, pk in zip(rows, ids, strict=True)
-        ],
-    )
+    copy_to_history(model, ids, change="+", reason=reason)
     return ids
+
+
+def copy_to_history(
+    model: type[models.Model],
+    keys: Iterable[int],
+    *,
+    change: str,
+    reason: str = "",
+    user_id: int | None = None,
+    by: str | None = None,
+) -> None:
+    """One history row for each row whose primary key (or the integer column `by`, e.g. "event_id") is
+    in `keys`, copied as stored by one `INSERT … SELECT`, in key order; change is "+", "~" or "-"."""
+    keys = sorted({int(key) for key in keys})  # integers only: written into the statement as numbers
+    if not keys:
+        return
+    meta, quote = model._meta, connection.ops.quote_name
+    history = model.history.model
+    tracked = history.tracked_fields
+    names = [history._meta.get_field(f.name).column for f in tracked]
+    names += ["history_date", "history_change_reason", "history_type", "history_user_id"]
+    key = quote(meta.get_field(by).column if by else meta.pk.column)
+    date = history._meta.get_field("history_date")
+    now = timezone.now()
+    adapt = _adapter(date)
+    placeholders = ", ".join([PLACEHOLDER] * 4)
+    # Keys just written are usually consecutive: a range is cheaper to find than a list of them.
+    consecutive = keys[-1] - keys[0] + 1 == len(keys)
+    where = f"BETWEEN {keys[0]} AND {keys[-1]}" if consecutive else f"IN ({','.join(map(str, keys))})"
+    with _cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(history._meta.db_table)} ({', '.join(map(quote, names))}) "
+            f"SELECT {', '.join(quote(f.column) for f in tracked)}, {placeholders} "
+            f"FROM {quote(meta.db_table)} WHERE {key} {where} "
+            f"ORDER BY {key}, {quote(meta.pk.column)}",
+            [adapt(now) if adapt else now, reason, change, user_id],
+        )
+
+
+def select_rows(model: type[models.Model], columns: Sequence[str], key: str, values: Iterable) -> list[tuple]:
+    """The rows whose column `key` (an attname) is one of `values`, as tuples of `columns` (attnames),
+    each value converted as the ORM's `values_list` converts it; one statement (per parameter limit)."""
+    values = list(dict.fromkeys(values))
+    if not values:
+        return []
+    meta, quote = model._meta, connection.ops.quote_name
+    fields = [meta.get_field(name) for name in columns]
+    head = (
+        f"SELECT {', '.join(quote(f.column) for f in fields)} FROM {quote(meta.db_table)} "
+        f"WHERE {quote(meta.get_field(key).column)}"
+    )
+    converters = _converters(meta.db_table, fields)
+    rows: list = []
+    with _cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"{head} = ANY(%s)", [values])
+            rows = cursor.fetchall()
+        else:
+            step = connection.features.max_query_params
+            for start in range(0, len(values), step):
+                chunk = values[start : start + step]
+                cursor.execute(f"{head} IN ({','.join([PLACEHOLDER] * len(chunk))})", chunk)
+                rows += cursor.fetchall()
+    if not converters:
+        return [tuple(row) for row in rows]
+    converted = []
+    for row in rows:
+        row = list(row)
+        for i, column, functions in converters:
+            value = row[i]
+            for convert in functions:
+                value = convert(value, column, connection)
+            row[i] = value
+        converted.append(tuple(row))
+    return converted
+
+
+def _converters(table: str, fields: list[models.Field]) -> list:
+    """The backend's and the fields' converters of each column that has any, as the ORM's compiler finds them."""
+    found = []
+    for i, field in enumerate(fields):
+        column = field.get_col(table)
+        functions = [*connection.ops.get_db_converters(column), *column.get_db_converters(connection)]
+        if functions:
+            found.append((i, column, functions))
+    return found
