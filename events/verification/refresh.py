@@ -13,21 +13,28 @@ recomputed once per object per transaction:
 Events are re-derived in sets (a fixed number of queries per batch, whatever the batch size), under a row
 lock on PostgreSQL (`SELECT … FOR NO KEY UPDATE`, taken in id order): a concurrent writer waits, then
 re-derives with every committed claim in view, so the last one to commit always leaves the right state.
+
+Events a bulk writer creates are derived before they are written, from what the writer holds
+(`NewEventsDerivation`: their roles and claims, the names, operators and affiliations it has loaded), so
+that the INSERT carries their state and nothing is read back. No one else can see or change those events
+before the writer's transaction commits; what the derivation assumed of the rows others can change (a
+source's operator, an actor's affiliation) is checked again when the marks are flushed, and the events of
+whatever moved are re-derived from the database then.
 """
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import islice
 
-from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db import connection, transaction
+from django.db.models import Exists, F, OuterRef, Q, Value
 from django.utils import timezone
 
 from actors.models import Actor
 from core.bulk_sql import update_rows
 from core.deferred import is_deferring, register_flusher
-from sources.models import Report, ReportDerivation
+from sources.models import Report, ReportDerivation, Source
 
 from ..claimants import actor_and_members, claims_made_by
 from ..models import EVENT_DERIVED_FIELDS, Claim, Event, EventActor
@@ -42,13 +49,25 @@ class _Marks:
     reports: set[int] = field(default_factory=set)
     sources: set[int] = field(default_factory=set)
     actors: set[int] = field(default_factory=set)
+    # What derivations in memory assumed (NewEventsDerivation): source → operator, actor → affiliation.
+    assumed_operators: dict[int, int | None] = field(default_factory=dict)
+    assumed_affiliations: dict[int, int | None] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
-        return bool(self.events or self.reports or self.sources or self.actors)
+        return bool(
+            self.events
+            or self.reports
+            or self.sources
+            or self.actors
+            or self.assumed_operators
+            or self.assumed_affiliations
+        )
 
     def take(self) -> "_Marks":
-        taken = _Marks(self.events, self.reports, self.sources, self.actors)
+        taken = _Marks(self.events, self.reports, self.sources, self.actors, self.assumed_operators,
+                       self.assumed_affiliations)  # fmt: skip
         self.events, self.reports, self.sources, self.actors = set(), set(), set(), set()
+        self.assumed_operators, self.assumed_affiliations = {}, {}
         return taken
 
 
@@ -84,7 +103,35 @@ def flush() -> int:
     marks = _marks()
     if is_deferring() or not marks:
         return 0
-    return events_rederive(_affected_events(marks.take()))
+    taken = marks.take()
+    _mark_what_moved(taken)
+    return events_rederive(_affected_events(taken))
+
+
+def _mark_what_moved(marks: _Marks) -> None:
+    """The sources and actors whose operator or affiliation is no longer what a derivation in memory
+    assumed (another transaction changed it meanwhile): one query, and their events are re-derived."""
+    if not marks.assumed_operators and not marks.assumed_affiliations:
+        return
+    sources = (
+        Source.objects.filter(pk__in_ids=marks.assumed_operators)
+        .order_by()
+        .values_list(Value("source"), "pk", "operated_by_id")
+    )
+    actors = (
+        Actor.objects.filter(pk__in_ids=marks.assumed_affiliations)
+        .order_by()
+        .values_list(Value("actor"), "pk", "affiliation_id")
+    )
+    now = {"source": {}, "actor": {}}
+    for kind, pk, value in sources.union(actors, all=True):
+        now[kind][pk] = value
+    for pk, operator in marks.assumed_operators.items():
+        if now["source"].get(pk, -1) != operator:
+            marks.sources.add(pk)
+    for pk, affiliation in marks.assumed_affiliations.items():
+        if now["actor"].get(pk, -1) != affiliation:
+            marks.actors.add(pk)
 
 
 register_flusher(flush)
@@ -323,3 +370,105 @@ def _derived(event: Event) -> tuple:
 def event_verification(event: Event) -> VerificationResult:
     """What the rules say about one event now, from the database (for display, checks and tests)."""
     return _results([event])[event.pk]
+
+
+# --- events a bulk writer creates ---------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class NewClaim:
+    """A claim a bulk writer is about to record on an event it creates, as the writer knows it."""
+
+    report_id: int
+    source_id: int
+    published_on: object  # the report's
+    claimed_on: object
+    claimant_id: int | None
+    speaker_id: int | None
+    stance: str
+    subject: str
+    casualties_of: str
+    claimed_fatalities_low: int | None
+    claimed_fatalities_high: int | None
+
+
+class NewEventsDerivation:
+    """The derived state of events a bulk writer is creating, before it writes them: the same `derive` as
+    `events_rederive`, given what the database would give it.
+
+    Only for events whose claims all cite reports created in the same transaction (no derivation link can
+    join those yet). `actors` (pk → (name, affiliation id)) and `sources` (pk → (name, operator id)) are the
+    writer's own indexes, covering every actor and source it names; what is read from them about operators
+    and affiliations is recorded and checked again at the flush (`_mark_what_moved`).
+    """
+
+    def __init__(
+        self, actors: Mapping[int, tuple[str, int | None]], sources: Mapping[int, tuple[str, int | None]]
+    ):
+        self.actors, self.sources = actors, sources
+        self._actors: dict[int, _Actor] = {}
+        self._sources: dict[int, _Source] = {}
+        # Claims are read in (claimed_on, id) order; where an unknown date sorts is the database's choice.
+        self._unknown_last = connection.features.nulls_order_largest
+
+    def fields(
+        self,
+        *,
+        verdict: str,
+        verdict_reason: str,
+        sub_event_type: str,
+        roles: Iterable[tuple[int, str]],
+        claims: list[NewClaim],
+    ) -> tuple:
+        """The event's EVENT_DERIVED_FIELDS values; `roles` (actor, role) and `claims` in the order they are
+        written (their ids' order)."""
+        parties: set[int] = set()
+        sides: dict[str, list[str]] = {}
+        for actor_id, role in roles:
+            parties.add(actor_id)
+            sides.setdefault(role, []).append(self.actors[actor_id][0])
+        loaded = [self._claim(c) for c in claims]
+        if len(loaded) > 1:
+            known = [c for c in loaded if c.claimed_on is not None]
+            unknown = [c for c in loaded if c.claimed_on is None]
+            known.sort(key=lambda c: c.claimed_on)  # stable: the same day keeps the id order
+            loaded = known + unknown if self._unknown_last else unknown + known
+        values = derive(
+            verdict=verdict,
+            verdict_reason=verdict_reason,
+            claims=loaded,
+            party_ids=parties,
+            links=set(),
+            control_change=sub_event_type in CONTROL_CHANGE_TYPES,
+            sides={role: " and ".join(names) for role, names in sides.items()},
+        ).fields()
+        return tuple(values[name] for name in EVENT_DERIVED_FIELDS)
+
+    def _claim(self, c: NewClaim) -> _Claim:
+        report = _Report(c.source_id, c.published_on, self._source(c.source_id))
+        claimant, speaker = self._actor(c.claimant_id), self._actor(c.speaker_id)
+        return _Claim(c.stance, c.report_id, c.claimed_on, claimant, speaker, report, c.subject,
+                      c.casualties_of, c.claimed_fatalities_low, c.claimed_fatalities_high)  # fmt: skip
+
+    def _source(self, pk: int) -> _Source:
+        source = self._sources.get(pk)
+        if source is None:
+            name, operator = self.sources[pk]
+            source = self._sources[pk] = _Source(name, self._actor(operator))
+        _marks().assumed_operators.setdefault(pk, source.operated_by.pk if source.operated_by else None)
+        return source
+
+    def _actor(self, pk: int | None) -> _Actor | None:
+        """A voice and its affiliation chain, as the writer's index has them."""
+        if pk is None:
+            return None
+        actor = self._actors.get(pk)
+        if actor is None:
+            name, affiliation = self.actors[pk]
+            actor = self._actors[pk] = _Actor(pk, name, affiliation)
+            actor.affiliation = self._actor(affiliation)  # cached before the walk: a cycle ends here
+        marks = _marks().assumed_affiliations
+        while actor is not None and actor.pk not in marks:
+            marks[actor.pk] = actor.affiliation_id
+            actor = actor.affiliation
+        return self._actors[pk]
