@@ -23,7 +23,7 @@ from django.db import transaction
 
 from core.deferred import deferred
 from core.integrity import integrity_errors_as_validation
-from events.services.bulk import BATCH_SIZE, EventRow, EventsBulkWriter, RowsRefused
+from events.services.bulk import BATCH_SIZE, EventRow, EventsBulkWriter, RowsRefused, bulk_session
 
 from .readers import Reading, Refusal
 
@@ -72,7 +72,7 @@ def import_reading(
     report = ImportReport(format=reading.format, ignored_columns=list(reading.ignored_columns))
     started = time.monotonic()
     try:
-        with integrity_errors_as_validation(), transaction.atomic(), deferred():
+        with bulk_session(), integrity_errors_as_validation(), transaction.atomic(), deferred():
             # Inside the transaction: an import running alongside finishes first (WRITERS_LOCK).
             writer = EventsBulkWriter()
             batch: list[EventRow] = []
