@@ -38,6 +38,7 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 
+from core.bulk_sql import BULK_CACHE_KIB  # noqa: E402
 from events.formats import EXPORTS  # noqa: E402
 from events.formats.acled import ACLED_COLUMNS as COLUMNS  # noqa: E402
 from events.models import Event  # noqa: E402
@@ -117,8 +118,15 @@ def import_floor() -> float:
             import sqlite3
 
             db = sqlite3.connect(twin, isolation_level=None)
+            # The same page cache as the import's (core.bulk_sql.larger_cache).
+            db.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
             for (sql,) in schema:
-                db.execute(sql)
+                try:
+                    db.execute(sql)
+                except sqlite3.OperationalError as exc:
+                    # A virtual table (the text index) creates its own shadow tables, listed after it.
+                    if "already exists" not in str(exc):
+                        raise
             db.execute(f"ATTACH DATABASE '{source}' AS src")
             started = time.monotonic()
             db.execute("BEGIN")
