@@ -21,15 +21,15 @@ def short_lock_wait(connection):
     if connection.vendor != "sqlite":
         yield
         return
+    # The connection's own wait: Django's `timeout` option (sqlite3.connect's, 5 s by default).
+    previous = int(float(connection.settings_dict.get("OPTIONS", {}).get("timeout", 5)) * 1000)
     with connection.cursor() as cursor:
-        cursor.execute("PRAGMA busy_timeout")
-        (previous,) = cursor.fetchone()
         cursor.execute(f"PRAGMA busy_timeout = {SHORT_WAIT_MS}")
     try:
         yield
     finally:
         with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA busy_timeout = {int(previous)}")
+            cursor.execute(f"PRAGMA busy_timeout = {previous}")
 
 
 class DatabaseCache(db.DatabaseCache):

@@ -1,7 +1,8 @@
 import django_filters
 from django import forms
 from django.db import connections
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, Value
+from django.db.models.lookups import In
 from drf_spectacular.utils import extend_schema_field
 
 from actors.models import Actor, ActorAlias
@@ -193,8 +194,18 @@ class EventFilterSet(FilterSet):
         fields = []
         form = EventFilterForm
 
+    # Lists read a page in date order; statistics read every match (EventStatsFilterSet).
+    pages_in_date_order = True
+
     def filter_country(self, queryset, name, country):
-        return queryset.filter(events_inside(country))
+        if not self.pages_in_date_order or connections[queryset.db].vendor != "sqlite":
+            return queryset.filter(events_inside(country))
+        # SQLite cannot read a page in date order from many places' (place, date) ranges at once: it would
+        # read every event of the country, then sort them (a country holds a large share of the events). With
+        # the place column hidden from the planner (+ 0) it walks the date index instead and tests each event's
+        # place against the country's places, read once: 19 instead of 54 ms for a tenth of 200,000 events.
+        places = Location.objects.within(country).values("pk")
+        return queryset.filter(In(F("location_id") + Value(0), places))
 
     def filter_location(self, queryset, name, locations):
         condition = Q(pk__in=[])
@@ -269,6 +280,13 @@ class EventFilterSet(FilterSet):
             | Q(location_id__in=places.values("pk"))
             | Q(pk__in=EventActor.objects.filter(actor__in=actors).values("event_id"))
         )
+
+
+class EventStatsFilterSet(EventFilterSet):
+    """The event filters, for a view that reads every matching event (no page, no order): a country's
+    events are best read by place."""
+
+    pages_in_date_order = False
 
 
 CLAIM_ORDERING = ["claimed_on", "updated_at"]

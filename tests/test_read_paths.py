@@ -106,3 +106,11 @@ def test_text_search_reads_the_text_index(client):
     f.EventFactory(notes="artillery")
     plan = _plan(_main_query(client, q="artillery"))
     assert (TABLE in plan) if connection.vendor == "sqlite" else ("event_text_search" in plan)
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="how SQLite plans a page of a country's events")
+def test_a_country_page_walks_the_date_index_and_tests_the_place(client, seed):
+    """SQLite cannot merge many places' (place, date) ranges in date order: reading the country's events by
+    place means reading all of them, then sorting. The list walks the date index instead."""
+    plan = _plan(_main_query(client, country="AF"))
+    assert "event_date_start_id" in plan and "USE TEMP B-TREE FOR ORDER BY" not in plan

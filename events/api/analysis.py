@@ -15,7 +15,7 @@ from locations.api.serializers import LocationBriefSerializer
 from locations.models import Location
 
 from ..claimants import claimant_label, claims_made_by
-from ..filtersets import EventFilterSet
+from ..filtersets import EventStatsFilterSet
 from ..models import SUBJECT_PREFIXES, Claim, Event, EventActor, Verification
 from ..selectors import location_control_changes
 from ..stats import FIGURE_SETS, GROUPS, event_stats
@@ -211,7 +211,7 @@ class EventStatsView(GenericAPIView):
 
     serializer_class = StatsSerializer
     queryset = Event.objects.all()
-    filterset_class = EventFilterSet
+    filterset_class = EventStatsFilterSet
     filter_backends = [StrictFilterBackend]
     extra_query_params = ("group_by", "figures")
     pagination_class = None
