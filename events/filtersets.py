@@ -204,7 +204,7 @@ class EventFilterSet(FilterSet):
         # read every event of the country, then sort them (a country holds a large share of the events). With
         # the place column hidden from the planner (+ 0) it walks the date index instead and tests each event's
         # place against the country's places, read once: 19 instead of 54 ms for a tenth of 200,000 events.
-        places = Location.objects.within(country).values("pk")
+        places = Location.objects.within(country).order_by().values("pk")
         return queryset.filter(In(F("location_id") + Value(0), places))
 
     def filter_location(self, queryset, name, locations):

@@ -37,7 +37,7 @@ def coordinate_constraints(prefix: str) -> list[models.CheckConstraint]:
 class LocationQuerySet(models.QuerySet):
     def within(self, location: "Location") -> "LocationQuerySet":
         """The location and everything inside it, by materialised path: one indexed prefix scan."""
-        return self.filter(Q(pk=location.pk) | Q(path__startswith=location.descendant_path_prefix))
+        return self.filter(Q(pk=location.pk) | Q(path__prefix=location.descendant_path_prefix))
 
     def countries(self) -> "LocationQuerySet":
         return self.filter(level=Location.Level.COUNTRY)

@@ -114,3 +114,25 @@ def test_a_country_page_walks_the_date_index_and_tests_the_place(client, seed):
     place means reading all of them, then sorting. The list walks the date index instead."""
     plan = _plan(_main_query(client, country="AF"))
     assert "event_date_start_id" in plan and "USE TEMP B-TREE FOR ORDER BY" not in plan
+
+
+def test_everything_inside_a_place_is_one_range_of_the_path_index(seed):
+    from locations.models import Location
+
+    afghanistan = Location.objects.get(iso3="AFG")
+    inside = set(Location.objects.within(afghanistan).values_list("pk", flat=True))
+    expected = {afghanistan.pk} | {
+        place.pk
+        for place in Location.objects.all()
+        if place.path.startswith(afghanistan.descendant_path_prefix)
+    }
+    assert inside == expected and len(inside) > 1
+    # A prefix that is itself a longer id's start ("/1/" against "/12/") matches only its own subtree.
+    assert all(f"/{afghanistan.pk}/" in place.path or place == afghanistan for place in
+               Location.objects.within(afghanistan))  # fmt: skip
+    if connection.vendor == "sqlite":
+        sql, params = Location.objects.within(afghanistan).values("pk").query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+            plan = " ".join(str(row) for row in cursor.fetchall())
+        assert "locations_location_path" in plan and "path>? AND path<?" in plan
