@@ -405,16 +405,17 @@ class _Stored:
     tags: set = field(default_factory=set)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Pending:
-    """A row whose event passed validation: its column values (attnames), and the event if it exists."""
+    """A row whose event passed validation: its column values (attnames), and the event if it exists;
+    then what the write decides: its state, roles (actor id → role, in the row's order) and tags."""
 
     row: EventRow
     values: dict
     found: _Stored | None
     state: str = ""
-    roles: dict = field(default_factory=dict)  # actor id → role, in the row's order
-    tags: set = field(default_factory=set)
+    roles: dict | None = None
+    tags: frozenset | set = frozenset()
 
 
 def _plain(value):
@@ -499,8 +500,9 @@ class EventsBulkWriter:
         actors = resolver.actors
         for p, place in zip(pending, places, strict=True):
             p.values["location_id"] = place
+            p.roles = roles = {}
             for ref, role in p.row.actors:
-                p.roles.setdefault(actors[fold(ref.name)], role)  # one role per actor: the first listed
+                roles.setdefault(actors[fold(ref.name)], role)  # one role per actor: the first listed
             if p.row.tags:
                 p.tags = {resolver.tags[fold(t)] for t in p.row.tags}
             if p.found is None:
@@ -674,11 +676,12 @@ def _claims_to_record(pending: list[_Pending], resolver: _Resolver, now) -> dict
             Report, ["import_key", "id", "source_id", "published_on"], "import_key", keys
         )
     }
-    new_reports = {}
+    sources, new_reports = resolver.sources, {}
     for _, c in claim_rows:
-        if c.report_key not in reports and c.report_key not in new_reports:
-            new_reports[c.report_key] = (resolver.sources[fold(c.source)], _title(c.report_title), "", "",
-                                         c.published_on, "", c.report_key, now, now)  # fmt: skip
+        key = c.report_key
+        if key not in reports and key not in new_reports:
+            new_reports[key] = (sources[fold(c.source)], _title(c.report_title), "", "", c.published_on, "", key,
+                                now, now)  # fmt: skip
     ids = insert_rows_with_history(Report, REPORT_COLUMNS, list(new_reports.values()), reason="import")
     for (key, values), pk in zip(new_reports.items(), ids, strict=True):
         reports[key] = (pk, values[0], values[4], True)
@@ -689,10 +692,10 @@ def _claims_to_record(pending: list[_Pending], resolver: _Resolver, now) -> dict
             Claim, ["event_id", "report_id", "claimant_id", "stance", "subject"], "report_id", old_reports
         )
     )
-    claims: dict[int, list[_NewClaim]] = {}
+    actors, claims = resolver.actors, {}
     for p, c in claim_rows:
         report_id, source_id, published_on, fresh = reports[c.report_key]
-        claimant = resolver.actors[fold(c.claimant.name)] if c.claimant else None
+        claimant = actors[fold(c.claimant.name)] if c.claimant else None
         event = p.found.values["id"] if p.found else id(p)  # a new event has no id yet, and no claim
         signature = (event, report_id, claimant, c.stance, c.subject)
         if signature in recorded:
@@ -700,7 +703,10 @@ def _claims_to_record(pending: list[_Pending], resolver: _Resolver, now) -> dict
         recorded.add(signature)
         facts = NewClaim(report_id, source_id, published_on, c.published_on, claimant, None, c.stance, c.subject,
                          c.casualties_of, c.claimed_fatalities_low, c.claimed_fatalities_high)  # fmt: skip
-        claims.setdefault(id(p), []).append(_NewClaim(p, facts, c.quote, fresh))
+        found = claims.get(id(p))
+        if found is None:
+            found = claims[id(p)] = []
+        found.append(_NewClaim(p, facts, c.quote, fresh))
     return claims
 
 

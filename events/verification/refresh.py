@@ -26,6 +26,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import islice
+from operator import itemgetter
 
 from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q, Value
@@ -392,6 +393,9 @@ class NewClaim:
     claimed_fatalities_high: int | None
 
 
+_derived_values = itemgetter(*EVENT_DERIVED_FIELDS)
+
+
 class NewEventsDerivation:
     """The derived state of events a bulk writer is creating, before it writes them: the same `derive` as
     `events_rederive`, given what the database would give it.
@@ -442,7 +446,7 @@ class NewEventsDerivation:
             control_change=sub_event_type in CONTROL_CHANGE_TYPES,
             sides={role: " and ".join(names) for role, names in sides.items()},
         ).fields()
-        return tuple(values[name] for name in EVENT_DERIVED_FIELDS)
+        return _derived_values(values)
 
     def _claim(self, c: NewClaim) -> _Claim:
         report = _Report(c.source_id, c.published_on, self._source(c.source_id))
