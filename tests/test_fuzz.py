@@ -80,6 +80,7 @@ STATE_DEPENDENT = [
     re.compile(r"^Select a valid choice\. .* is not one of the available choices\.$", re.S),
     re.compile(r"^Select a valid choice\. That choice is not one of the available choices\.$"),
     re.compile(r"^Constraint “\w+_unique\w*” is violated\.$"),  # name taken by another row
+    re.compile(r"^.+ is not a country\.$", re.S),  # a place id that exists, but below country level
     re.compile(r"^.* with this .* already exists\.$", re.S),
     re.compile(r"^Invalid cursor: use the `next` or `previous` link of a page as given\.$"),
     # a name (for a filter that takes ids or names) that no row has, or that several rows share
