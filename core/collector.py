@@ -4,8 +4,9 @@ The collector walks the objects it tracks every few hundred allocations, and eve
 long enough again and again, all of Django and the application included. A bulk write allocates millions
 of objects that live for a batch (rows, values, tuples), so with the default thresholds the collector
 takes a sixth of an import's time while finding next to nothing: the write path makes no reference
-cycles of its own. `fewer_collections()` freezes what was alive before the write (it is never walked
-during it) and collects less often while the write runs; everything is collected as usual afterwards.
+cycles per row (a reader's caches are one cycle per file, collected afterwards). `fewer_collections()`
+freezes what was alive before the write (it is never walked during it) and collects less often while the
+write runs; everything is collected as usual afterwards.
 """
 
 import gc
