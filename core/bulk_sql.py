@@ -178,22 +178,6 @@ def update_rows(model: type[models.Model], columns: Sequence[str], rows: Sequenc
         cursor.executemany(sql, [values[i : i + width] for i in range(0, len(values), width)])
 
 
-def history_rows(
-    model: type[models.Model], records: Sequence, *, change: str, reason: str = "", user_id: int | None = None
-) -> None:
-    """One history row each, in bulk: `records` are mappings of attname to value (an instance's __dict__
-    will do); change is "+" (created), "~" (changed) or "-" (deleted)."""
-    history = model.history.model
-    tracked = [f.attname for f in history.tracked_fields]
-    now = timezone.now()
-    columns = [*tracked, "history_date", "history_change_reason", "history_type", "history_user_id"]
-    insert_rows(
-        history,
-        columns,
-        [(*(record[name] for name in tracked), now, reason, change, user_id) for record in records],
-    )
-
-
 def insert_rows_with_history(
     model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence], *, reason: str = ""
 ) -> list[int]:
