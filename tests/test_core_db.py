@@ -1,5 +1,7 @@
 """Database helpers of `core`: the integer-id IN lookup, and history tables indexed only where read."""
 
+import datetime
+
 import pytest
 from django.db import connection
 
@@ -65,3 +67,39 @@ def test_no_event_column_is_indexed_twice():
     leading = {columns[0] for columns in indexed if len(columns) > 1}
     assert not {columns for columns in indexed if len(columns) == 1 and columns[0] in leading}
     assert ("deleted_at",) in indexed  # kept, as a partial index: the deleted feed reads it
+
+
+def test_a_prepared_ids_query_gives_the_orms_rows_without_building_it_again(clash, django_assert_num_queries):
+    from core.db.prepared import IdsQuery
+    from events.formats.rows import CLAIM_FIELDS
+
+    def claims(ids):  # dates, times, nulls and joins: what converters and outer joins are for
+        return Claim.objects.filter(event_id__in_ids=ids).order_by("-id").values_list(*CLAIM_FIELDS)
+
+    claim = Claim.objects.first()
+    claim.claimant, claim.claimed_on = None, None
+    claim.save()
+    query, built = IdsQuery(claims), []
+    ids = [event.pk for event in clash[:3]] + [10**9]
+    for wanted in (ids, ids[:1], [str(ids[1])]):
+        rows = query.rows(wanted)
+        assert rows == list(claims(wanted)) and rows, wanted
+    assert isinstance(rows[0][-1], datetime.datetime)  # updated_at: a time, not SQLite's text
+    with django_assert_num_queries(0):
+        assert query.rows([]) == []
+
+    def once(ids):
+        built.append(ids)
+        return claims(ids)
+
+    query = IdsQuery(once)
+    query.rows(ids)
+    query.rows(ids[:2])
+    assert len(built) == 1  # compiled once, then only the ids change
+
+
+def test_a_prepared_ids_query_needs_one_ids_condition(db):
+    from core.db.prepared import IdsQuery
+
+    with pytest.raises(ValueError, match="exactly one"):
+        IdsQuery(lambda ids: Claim.objects.filter(pk__in=ids).values_list("pk")).rows([1])

@@ -17,7 +17,12 @@ class PreconditionFailed(APIException):
 def etag_of(obj) -> str:
     """A strong validator that changes whenever the row is saved (its updated_at moves), or anything it
     shows with it changes (a model's `etag_extra`, e.g. the claims an event's detail lists)."""
-    version = f"{type(obj).__name__}:{obj.pk}:{obj.updated_at.isoformat()}:{getattr(obj, 'etag_extra', '')}"
+    return etag_for(type(obj).__name__, obj.pk, obj.updated_at, getattr(obj, "etag_extra", ""))
+
+
+def etag_for(model_name: str, pk, updated_at, extra: str = "") -> str:
+    """`etag_of` from the values themselves, for views that read plain records instead of instances."""
+    version = f"{model_name}:{pk}:{updated_at.isoformat()}:{extra}"
     return '"' + hashlib.sha256(version.encode()).hexdigest()[:20] + '"'
 
 

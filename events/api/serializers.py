@@ -6,8 +6,8 @@ from core.api.fields import NamesField
 from locations.api.serializers import COORDINATE_RANGES, LocationPointMixin, LocationWithAncestorsSerializer
 from sources.api.serializers import ReportBriefSerializer
 
-from ..formats.json import event_json
-from ..formats.rows import record_of
+from ..formats.json import event_detail_json, event_json
+from ..formats.rows import claim_record_of, record_of
 from ..models import Claim, Event, EventActor, EventType, SubEventType, Verdict, Verification
 
 
@@ -235,9 +235,10 @@ class EventDetailSerializer(EventSerializer):
         fields = [*EventSerializer.Meta.fields, "claims"]
 
     def to_representation(self, instance):
-        data = super().to_representation(instance)
-        data["claims"] = self.fields["claims"].to_representation(instance.claims.all())
-        return data
+        # An instance with its claims prefetched (Event.objects.for_detail()); the JSON detail view renders
+        # records directly (EventViewSet.retrieve).
+        claims = [claim_record_of(claim) for claim in instance.claims.all()]
+        return event_detail_json(record_of(instance), claims)
 
 
 class ClaimSerializer(EventClaimSerializer):

@@ -1,4 +1,5 @@
-"""An event record as the API's JSON (EventSerializer's declared shape, built directly).
+"""An event record as the API's JSON (EventSerializer's and EventDetailSerializer's declared shapes, built
+directly).
 
 DRF's generic field walk costs most of a list request; this builds the same output from a record. A test
 checks it against DRF's generic rendering of the declared serializer for every kind of event, so the
@@ -17,6 +18,14 @@ def _datetime(value):
         return None
     text = value.astimezone(datetime.UTC).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _date(value):
+    return None if value is None else value.isoformat()
+
+
+def _brief_actor(actor_id, name, acronym, kind):
+    return None if actor_id is None else {"id": actor_id, "name": name, "acronym": acronym, "kind": kind}
 
 
 def _brief_place(place_id, name, level, pcode) -> dict:
@@ -83,3 +92,40 @@ def event_json(record: dict) -> dict:
         "created_at": _datetime(record["created_at"]),
         "updated_at": _datetime(record["updated_at"]),
     }
+
+
+def claim_json(claim: dict) -> dict:
+    """A claim record (`rows.CLAIM_FIELDS`) as EventClaimSerializer declares it."""
+    return {
+        "id": claim["id"],
+        "claimed_on": _date(claim["claimed_on"]),
+        "claimant": _brief_actor(
+            claim["claimant_id"], claim["claimant__name"], claim["claimant__acronym"], claim["claimant__kind"]
+        ),
+        "speaker": _brief_actor(
+            claim["speaker_id"], claim["speaker__name"], claim["speaker__acronym"], claim["speaker__kind"]
+        ),
+        "stance": claim["stance"],
+        "subject": claim["subject"],
+        "casualties_of": claim["casualties_of"] or None,
+        "quote": claim["quote"],
+        "claimed_fatalities_low": claim["claimed_fatalities_low"],
+        "claimed_fatalities_high": claim["claimed_fatalities_high"],
+        "report": {
+            "id": claim["report_id"],
+            "title": claim["report__title"],
+            "source": {
+                "id": claim["report__source_id"],
+                "name": claim["report__source__name"],
+                "kind": claim["report__source__kind"],
+            },
+            "published_on": _date(claim["report__published_on"]),
+            "url": claim["report__url"],
+        },
+        "notes": claim["notes"],
+    }
+
+
+def event_detail_json(record: dict, claims: list[dict]) -> dict:
+    """An event record and its claim records as EventDetailSerializer declares them."""
+    return {**event_json(record), "claims": [claim_json(claim) for claim in claims]}

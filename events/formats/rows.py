@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import NamedTuple
 
+from core.db.prepared import IdsQuery
 from locations.models import Location
 from locations.selectors import Point, place_point
 
@@ -44,6 +45,24 @@ class Area(NamedTuple):
     longitude: float | None
 
 
+# The fixed-shape reads of `attach` and `claim_records`, compiled once (core/db/prepared.py).
+_ROLES = IdsQuery(
+    lambda ids: (
+        EventActor.objects.filter(event_id__in_ids=ids)
+        .order_by("role", "id")
+        .values_list("event_id", "role", "actor_id", "actor__name", "actor__acronym", "actor__kind")
+    )
+)
+_TAGS = IdsQuery(
+    lambda ids: (
+        Event.tags.through.objects.filter(event_id__in_ids=ids)
+        .order_by("tag__name")
+        .values_list("event_id", "tag__name")
+    )
+)
+_PLACES = IdsQuery(lambda ids: Location.objects.filter(pk__in_ids=ids).values_list(*Area._fields))
+
+
 class Ancestors:
     """Enclosing areas by id, loaded once per list or export however many events share them."""
 
@@ -54,8 +73,7 @@ class Ancestors:
         wanted = {int(part) for path in paths for part in path.strip("/").split("/") if part}
         missing = wanted - self.places.keys()
         if missing:
-            rows = Location.objects.filter(pk__in_ids=sorted(missing)).values_list(*Area._fields)
-            self.places.update((row[0], Area(*row)) for row in rows)
+            self.places.update((row[0], Area(*row)) for row in _PLACES.rows(sorted(missing)))
 
     def of(self, path: str) -> list[Area]:
         return [
@@ -77,18 +95,10 @@ def attach(records: list[dict], ancestors: Ancestors | None = None) -> None:
     ancestors = ancestors or Ancestors()
     ids = [r["id"] for r in records]
     roles: dict[int, list[dict]] = defaultdict(list)
-    for event_id, role, actor_id, name, acronym, kind in (
-        EventActor.objects.filter(event_id__in_ids=ids)
-        .order_by("role", "id")
-        .values_list("event_id", "role", "actor_id", "actor__name", "actor__acronym", "actor__kind")
-    ):
+    for event_id, role, actor_id, name, acronym, kind in _ROLES.rows(ids):
         roles[event_id].append({"role": role, "id": actor_id, "name": name, "acronym": acronym, "kind": kind})
     tags: dict[int, list[str]] = defaultdict(list)
-    for event_id, name in (
-        Event.tags.through.objects.filter(event_id__in_ids=ids)
-        .order_by("tag__name")
-        .values_list("event_id", "tag__name")
-    ):
+    for event_id, name in _TAGS.rows(ids):
         tags[event_id].append(name)
     ancestors.load(r["location__path"] for r in records)
     for record in records:
@@ -134,13 +144,50 @@ def event_records(queryset, chunk_size: int | None = None, *, reports: bool = Fa
         yield chunk
 
 
+def _walk(obj, name: str):
+    """`a__b__c` read from an instance along its relations, as `values()` reads it (None past a null one)."""
+    for part in name.split("__"):
+        if obj is None:
+            return None
+        obj = getattr(obj, part)
+    return obj
+
+
 def record_of(event: Event) -> dict:
     """An event instance as a record (for detail views and writes), with the same fields as a list row."""
-    record = {}
-    for name in VALUE_FIELDS:
-        value = event
-        for part in name.split("__"):
-            value = getattr(value, part)
-        record[name] = value
+    record = {name: _walk(event, name) for name in VALUE_FIELDS}
     attach([record])
     return record
+
+
+# An event's claims as its detail lists them, with their claimant, speaker, report and source.
+CLAIM_FIELDS = (
+    "id", "claimed_on", "claimant_id", "claimant__name", "claimant__acronym", "claimant__kind",
+    "speaker_id", "speaker__name", "speaker__acronym", "speaker__kind", "stance", "subject", "casualties_of",
+    "quote", "claimed_fatalities_low", "claimed_fatalities_high", "report_id", "report__title",
+    "report__source_id", "report__source__name", "report__source__kind", "report__published_on", "report__url",
+    "notes", "updated_at",
+)  # fmt: skip
+CLAIM_ORDER = ("claimed_on", "id")
+
+
+_CLAIMS = IdsQuery(
+    lambda ids: Claim.objects.filter(event_id__in_ids=ids).order_by(*CLAIM_ORDER).values_list(*CLAIM_FIELDS)
+)
+
+
+def claim_records(event_id: int) -> list[dict]:
+    """The event's claims in time order, as records: one query, the order of `Event.objects.for_detail()`."""
+    return [dict(zip(CLAIM_FIELDS, row, strict=True)) for row in _CLAIMS.rows([event_id])]
+
+
+def claim_record_of(claim: Claim) -> dict:
+    """A claim instance (its relations loaded) as a record, with the same fields as `claim_records`."""
+    return {name: _walk(claim, name) for name in CLAIM_FIELDS}
+
+
+def claims_version(claims: list[dict]) -> str:
+    """What the event's ETag adds for the claims its detail lists, from their records: the same text as
+    `Event.etag_extra` reads from the prefetched instances (a test holds the two together)."""
+    latest = max((c["updated_at"] for c in claims), default=None)
+    return f"{len(claims)}:{sum(c['id'] for c in claims)}:{latest.isoformat() if latest else ''}"
