@@ -265,7 +265,8 @@ REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's, keeping its redis-py clients instead of making two per request (core/cache.py).
+            "BACKEND": "core.cache.RedisCache",
             "LOCATION": REDIS_URL,
             # A Redis that does not answer fails the request in seconds instead of holding the worker.
             "OPTIONS": {"socket_connect_timeout": 5, "socket_timeout": 5},

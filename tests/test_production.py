@@ -236,9 +236,16 @@ def test_the_cache_is_the_database_by_default_and_redis_with_redis_url(database_
     assert python(BACKEND, DATABASE_URL=database_url).strip() == "core.cache.DatabaseCache"
     assert (
         python(BACKEND, DATABASE_URL=database_url, REDIS_URL=REDIS_TEST_URL).strip()
-        == "django.core.cache.backends.redis.RedisCache"
+        == "core.cache.RedisCache"
     )
     assert python(BACKEND, **PRODUCTION).strip() == "core.cache.DatabaseCache"
+
+
+def test_the_redis_cache_keeps_one_client_per_connection_pool():
+    from core.cache import RedisCache
+
+    client = RedisCache(REDIS_TEST_URL, {})._cache  # no connection is opened until a command is sent
+    assert client.get_client("a") is client.get_client("b", write=True)
 
 
 def test_this_test_run_uses_a_per_process_cache_explicitly():
