@@ -188,24 +188,17 @@ def test_an_event_with_no_known_point_has_null_geometry(client):
 
 @pytest.mark.django_db
 def test_exports_cost_a_fixed_number_of_queries_per_chunk(client, monkeypatch):
-    from events.formats import rows
+    from events.formats import projection
 
-    monkeypatch.setattr(rows, "CHUNK_SIZE", 5)
+    monkeypatch.setattr(projection, "CHUNK_SIZE", 5)
     f.EventFactory.create_batch(12)
-    with CaptureQueriesContext(connection) as queries:
-        body = b"".join(client.get("/api/v1/events/?format=csv").streaming_content)
-    assert body.count(b"\n") == 13
-    # One streamed query for the events and their places as plain values; per chunk of 5 (three chunks):
-    # actor roles, tags, and the enclosing areas not seen before (every factory event has a new country).
-    assert len(queries) == 1 + 3 * 3
-    # Places are loaded once per export: events at known places cost only roles and tags.
-    f.EventFactory.create_batch(10, location=Event.objects.first().location)
-    with CaptureQueriesContext(connection) as queries:
-        body = b"".join(client.get("/api/v1/events/?format=csv&ordering=id").streaming_content)
-    assert body.count(b"\n") == 23
-    # Five chunks by id: the first three hold the twelve new places (3 queries each), the last two only
-    # events at an already loaded place (roles and tags: 2 each).
-    assert len(queries) == 1 + 3 * 3 + 2 * 2
+    for query in ("format=csv", "format=geojson", "format=acled", "format=ucdp&ordering=id"):
+        with CaptureQueriesContext(connection) as queries:
+            body = b"".join(client.get(f"/api/v1/events/?{query}").streaming_content)
+        assert body.count(b'"Feature"' if "geojson" in query else b"\n") == (12 if "geojson" in query else 13)
+        # One streamed query for the matching ids, in order; then one per chunk of 5 (three chunks) that
+        # reads the rows whole: actors, tags, places and sources are joined in, however many there are.
+        assert len(queries) == 1 + 3, query
 
 
 def test_schema_is_served_and_names_every_filter(client, db):

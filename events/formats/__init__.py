@@ -1,14 +1,14 @@
-"""Formats an event list can be rendered in, each a few lines over the one record (`rows.py`).
+"""Formats an event list can be exported in: the registry the API (`?format=`) and `export_events` read.
 
-A new format is a module with a `stream(queryset)` function and one entry below.
+Each format's row is defined once, over the one record (`rows.py`): `flat_row` (CSV, GeoJSON), `acled_row`,
+`ucdp_row`. Exports stream the same rows computed by the database (`projection.py`), which a test holds
+to those definitions byte for byte. A new format is a `stream(queryset)` function and one entry below.
 """
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from .acled import stream_acled_csv
-from .flat import stream_csv, stream_geojson
-from .ucdp import stream_ucdp_csv
+from .projection import stream_acled_csv, stream_csv, stream_geojson, stream_ucdp_csv
 
 
 @dataclass(frozen=True)

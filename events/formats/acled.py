@@ -14,7 +14,6 @@ from locations.countries import country_name_for_export, iso_numeric
 
 from ..models import EventActor
 from ..precision import date_precision_to_acled, geo_precision_to_acled
-from .flat import csv_stream
 from .rows import event_records
 
 ACLED_COLUMNS = [
@@ -122,7 +121,3 @@ def acled_row(record: dict) -> dict:
 
 def acled_records(queryset, chunk_size: int | None = None) -> Iterator[list[dict]]:
     return event_records(queryset, chunk_size, reports=True)
-
-
-def stream_acled_csv(queryset) -> Iterator[str]:
-    return csv_stream(acled_records(queryset), ACLED_COLUMNS, acled_row)

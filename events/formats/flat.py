@@ -6,12 +6,10 @@ or null (GeoJSON), never 0. The columns, their order and their labels are declar
 
 import csv
 import io
-import json
 from collections.abc import Iterator
 from operator import itemgetter
 
 from ..models import EventActor
-from .rows import event_records
 
 # (column, label): the label says what the column holds, for a data dictionary or a spreadsheet header note.
 FLAT_COLUMNS = [
@@ -144,25 +142,7 @@ def csv_stream(chunks: Iterator[list[dict]], columns: list[str], row) -> Iterato
         yield buffer.getvalue()
 
 
-def stream_csv(queryset) -> Iterator[str]:
-    return csv_stream(event_records(queryset), COLUMNS, flat_row)
-
-
 def event_feature(properties: dict) -> dict:
     latitude, longitude = properties.pop("latitude"), properties.pop("longitude")
     geometry = None if latitude is None else {"type": "Point", "coordinates": [longitude, latitude]}
     return {"type": "Feature", "id": properties["id"], "geometry": geometry, "properties": properties}
-
-
-def stream_geojson(queryset) -> Iterator[str]:
-    yield '{"type":"FeatureCollection","features":['
-    first = True
-    for records in event_records(queryset):
-        parts = [
-            json.dumps(event_feature(flat_row(record)), ensure_ascii=False, separators=(",", ":"))
-            for record in records
-        ]
-        if parts:
-            yield ("" if first else ",") + ",".join(parts)
-            first = False
-    yield "]}"

@@ -7,12 +7,8 @@ dyad and side ids, `relid`, `active_year`, `code_status`, `event_clarity`, `prio
 `source_original` (see docs/IMPORT_EXPORT.md). An event without a UCDP id is written with an empty `id`.
 """
 
-from collections.abc import Iterator
-
 from ..models import EventActor
 from ..precision import date_precision_to_ucdp, geo_precision_to_ucdp
-from .flat import csv_stream
-from .rows import event_records
 
 UCDP_COLUMNS = [
     "id", "relid", "year", "active_year", "code_status", "type_of_violence", "conflict_dset_id",
@@ -73,7 +69,3 @@ def ucdp_row(record: dict) -> dict:
         low=record["fatalities_low"],
     )
     return row
-
-
-def stream_ucdp_csv(queryset) -> Iterator[str]:
-    return csv_stream(event_records(queryset, reports=True), UCDP_COLUMNS, ucdp_row)

@@ -1,0 +1,480 @@
+"""Export rows computed by the database: each file format's columns as one SQL statement per chunk.
+
+An export is every matching event, up to millions. Building a record per event in Python and then a row
+from it (`rows.py`, then `flat_row`, `acled_row`, `ucdp_row`) costs about three times what reading the
+rows costs; here the database assembles each row (joined names, enclosing areas, the point to map, the
+ACLED and UCDP codes, spreadsheet-formula neutralising) and Python only writes what it reads.
+
+The row functions stay the definition of each format: the API's pages, the ACLED-compatible API and the
+round trip tests use them. A test renders every export both ways over events of every kind and requires
+the same bytes, so these statements cannot drift from them.
+
+Shape of one statement: the chunk's event ids, in the export's order, joined to the events, their type and
+sub-type, their place and up to four enclosing areas (by parent; a place's path lists the same areas), with
+correlated subqueries for the lists (actors in a role, tags, reports). The ids come from the queryset, so
+every filter and ordering the API or the command applied holds; a chunk costs one query.
+"""
+
+import contextlib
+import csv
+import io
+import json
+import queue
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import orjson
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
+
+from actors.models import Actor
+from locations.countries import ACLED_NAMES, _table
+
+from ..models import EventActor
+from ..precision import _DATE_TO_ACLED, _GEO_TO_ACLED
+from .acled import ACLED_COLUMNS, CIVILIAN_TARGETING, DISORDER_BY_SUB_TYPE, DISORDER_BY_TYPE, SCALE_LABELS
+from .flat import COLUMNS, FORMULA_STARTS, event_feature
+from .ucdp import NON_STATE, ONE_SIDED, STATE_BASED, UCDP_COLUMNS
+
+CHUNK_SIZE = 2000
+ANCESTOR_ALIASES = ("p1", "p2", "p3", "p4")  # a place is at most level 4 and only countries are roots
+CHAIN = ("l", *ANCESTOR_ALIASES)  # the place, then its enclosing areas, nearest first
+
+
+def quote(text: str) -> str:
+    """A SQL string literal (for the fixed vocabularies written into the statements, never for input)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def case(expression: str, table: dict, default: str = "NULL") -> str:
+    """`CASE expression WHEN key THEN value … END` from a Python mapping (keys and values quoted as text
+    when they are text)."""
+
+    def literal(value):
+        return quote(value) if isinstance(value, str) else str(int(value))
+
+    whens = " ".join(f"WHEN {literal(key)} THEN {literal(value)}" for key, value in table.items())
+    return f"CASE {expression} {whens} ELSE {default} END"
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """What differs between SQLite and PostgreSQL in these statements."""
+
+    vendor: str
+
+    @property
+    def postgres(self) -> bool:
+        return self.vendor == "postgresql"
+
+    def joined(self, value: str, separator: str, source: str, order: str) -> str:
+        """A scalar subquery: `value` over the rows of `source` (FROM … [WHERE …] [GROUP BY …]), in `order`,
+        joined by `separator`; NULL when there are none. SQLite 3.40 has no ORDER BY inside an aggregate:
+        its group_concat takes rows in the order a subquery hands them over."""
+        if self.postgres:
+            return (
+                f"(SELECT string_agg(v, {quote(separator)} ORDER BY k) "
+                f"FROM (SELECT {value} AS v, {order} AS k {source}) AS q)"
+            )
+        return f"(SELECT group_concat(v, {quote(separator)}) FROM (SELECT {value} AS v {source} ORDER BY {order}))"
+
+    def neutral(self, value: str) -> str:
+        """The text with a leading apostrophe when a spreadsheet would run it as a formula (`neutralised`).
+        `value` is named three times: give it a column, not a subquery."""
+        first = (
+            "ascii" if self.postgres else "unicode"
+        )  # the first character's code point (0 or NULL if none)
+        codes = ", ".join(str(ord(c)) for c in FORMULA_STARTS)
+        return f"CASE WHEN {first}({value}) IN ({codes}) THEN '''' || {value} ELSE {value} END"
+
+    def date(self, column: str) -> str:
+        """A date as YYYY-MM-DD (SQLite keeps it so)."""
+        return f"to_char({column}, 'YYYY-MM-DD')" if self.postgres else column
+
+    def year(self, column: str) -> str:
+        return (
+            f"CAST(extract(year FROM {column}) AS integer)"
+            if self.postgres
+            else f"CAST(substr({column}, 1, 4) AS integer)"
+        )
+
+    def datetime(self, column: str) -> str:
+        """A UTC timestamp as Python's isoformat() writes it: microseconds only when there are some."""
+        if self.postgres:
+            utc = f"({column} AT TIME ZONE 'UTC')"
+            return (
+                f"CASE WHEN {column} IS NULL THEN NULL ELSE to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || "
+                f"CASE WHEN date_trunc('second', {utc}) = {utc} THEN '' ELSE to_char({utc}, '.US') END"
+                f" || '+00:00' END"
+            )
+        # Django stores an aware datetime on SQLite as its UTC text: 'YYYY-MM-DD HH:MM:SS[.ffffff]'.
+        return f"replace({column}, ' ', 'T') || '+00:00'"
+
+    def epoch(self, column: str) -> str:
+        """Unix seconds, truncated (int(datetime.timestamp()))."""
+        if self.postgres:
+            return f"CAST(floor(extract(epoch FROM {column})) AS bigint)"
+        return f"CAST(strftime('%%s', {column}) AS integer)"
+
+    def least(self, a: str, b: str) -> str:
+        return f"LEAST({a}, {b})" if self.postgres else f"min({a}, {b})"
+
+    def greatest(self, a: str, b: str) -> str:
+        return f"GREATEST({a}, {b})" if self.postgres else f"max({a}, {b})"
+
+    def ids(self) -> str:
+        """The chunk's ids with their position, from one parameter (a JSON array / an array)."""
+        if self.postgres:
+            return "unnest(%s::bigint[]) WITH ORDINALITY AS j(id, n)"
+        return "(SELECT CAST(value AS integer) AS id, key AS n FROM json_each(%s)) j"
+
+    def ids_param(self, ids: list[int]):
+        return ids if self.postgres else json.dumps(ids)
+
+
+class Fragments:
+    """Values every format reads, as SQL over the aliases of `statement()`: e (the event), et and st (its type
+    and sub-type), l (its place) and p1…p4 (the enclosing areas, nearest first)."""
+
+    def __init__(self, dialect: Dialect):
+        self.d = dialect
+
+    def roles(self, role: str) -> str:
+        """The names of the actors in one role, '; '-joined, in the order recorded (as `attach` reads them)."""
+        return self.d.joined(
+            "a.name",
+            "; ",
+            "FROM events_eventactor ea JOIN actors_actor a ON a.id = ea.actor_id "
+            f"WHERE ea.event_id = e.id AND ea.role = {quote(role)}",
+            "ea.id",
+        )
+
+    def first_actor(self, role: str, value: str) -> str:
+        """`value` of the first actor recorded in a role (alias a)."""
+        return (
+            f"(SELECT {value} FROM events_eventactor ea JOIN actors_actor a ON a.id = ea.actor_id "
+            f"WHERE ea.event_id = e.id AND ea.role = {quote(role)} ORDER BY ea.id LIMIT 1)"
+        )
+
+    def tags(self) -> str:
+        return self.d.joined(
+            "t.name",
+            "; ",
+            "FROM events_event_tags et2 JOIN events_tag t ON t.id = et2.tag_id WHERE et2.event_id = e.id",
+            "t.name",
+        )
+
+    def at_level(self, level: int, column: str) -> str:
+        """`column` of the place or the enclosing area at `level`; NULL when there is none."""
+        whens = " ".join(f"WHEN {alias}.level THEN {alias}.{column}" for alias in CHAIN)
+        return f"CASE {level} {whens} END"
+
+    def point(self) -> dict[str, str]:
+        """The point to map the event at (`rows._point`): its own, else its place's, else the nearest
+        enclosing area's that has one; coordinates are stored in pairs, so each coalesces alone."""
+        areas = "COALESCE(" + ", ".join(f"{a}.latitude" for a in ANCESTOR_ALIASES) + ")"
+        return {
+            "lat": "COALESCE(e.latitude, " + ", ".join(f"{a}.latitude" for a in CHAIN) + ")",
+            "lon": "COALESCE(e.longitude, " + ", ".join(f"{a}.longitude" for a in CHAIN) + ")",
+            "origin": "CASE WHEN e.latitude IS NOT NULL THEN 'event' WHEN l.latitude IS NOT NULL THEN 'location' "
+            f"WHEN {areas} IS NOT NULL THEN 'enclosing_area' END",
+        }
+
+
+@dataclass(frozen=True)
+class Projection:
+    """One format's statement in two levels: `inner` values read once per event (subqueries and joins, by
+    name), then the format's columns (`outer`) over them as `q.<name>` (formatting, codes, neutralising),
+    so that a value the row shows twice, or tests before it shows, is not computed twice."""
+
+    inner: dict[str, str]
+    outer: list[str]
+
+
+def statement(dialect: Dialect, projection: Projection) -> str:
+    ancestors = " ".join(
+        f"LEFT JOIN locations_location {alias} ON {alias}.id = {parent}.parent_id"
+        for parent, alias in zip(CHAIN, ANCESTOR_ALIASES, strict=False)
+    )
+    inner = ", ".join(f"{sql} AS {name}" for name, sql in projection.inner.items())
+    # OFFSET 0 keeps the inner query a query of its own (neither planner merges it into the outer one, which
+    # would copy each subquery into every place its value is used).
+    fence = "LIMIT ALL OFFSET 0" if dialect.postgres else "LIMIT -1 OFFSET 0"
+    return (
+        f"SELECT {', '.join(projection.outer)} FROM (SELECT j.n AS n_, {inner} "
+        f"FROM {dialect.ids()} JOIN events_event e ON e.id = j.id "
+        "JOIN events_eventtype et ON et.id = e.event_type_id "
+        "JOIN events_subeventtype st ON st.id = e.sub_event_type_id "
+        f"JOIN locations_location l ON l.id = e.location_id {ancestors} {fence}) q "
+        "ORDER BY q.n_"
+    )
+
+
+def flat_projection(dialect: Dialect, *, for_csv: bool) -> Projection:
+    """`flat.FLAT_COLUMNS`, as `flat_row` fills them. For CSV, text is neutralised and the flag is written
+    as Python writes a bool; for GeoJSON, values are as the record holds them."""
+    f = Fragments(dialect)
+    d = dialect
+    inner = {
+        "id": "e.id", "ds": d.date("e.date_start"), "de": d.date("e.date_end"), "dp": "e.date_precision",
+        "etn": "et.name", "stn": "st.name",
+        "a1": f.roles(EventActor.Role.SIDE_A), "aa1": f.roles(EventActor.Role.ASSOCIATED_A),
+        "a2": f.roles(EventActor.Role.SIDE_B), "aa2": f.roles(EventActor.Role.ASSOCIATED_B),
+        "country": f.at_level(0, "name"), "iso3": f.at_level(0, "iso3"), "adm1": f.at_level(1, "name"),
+        "adm2": f.at_level(2, "name"), "adm3": f.at_level(3, "name"), "loc": "l.name", "loc_id": "l.id",
+        "pcode": "l.pcode", **f.point(),
+        "gp": "e.geo_precision", "fl": "e.fatalities_low", "fb": "e.fatalities_best", "fh": "e.fatalities_high",
+        "cfl": "e.claimed_fatalities_low", "cfh": "e.claimed_fatalities_high", "ct": "e.civilian_targeting",
+        "v": "e.verification", "vr": "e.verification_reason", "av": "e.attribution_verification",
+        "cv": "e.casualties_verification", "tv": "e.control_verification", "ir": "e.independent_reports",
+        "summary": "e.summary", "notes": "e.notes", "tags": f.tags(), "acled": "e.acled_event_id",
+        "ucdp": "e.ucdp_ged_id", "created": d.datetime("e.created_at"), "updated": d.datetime("e.updated_at"),
+    }  # fmt: skip
+
+    def text(value: str) -> str:
+        return d.neutral(value) if for_csv else value
+
+    def listed(name: str) -> str:
+        return text(f"COALESCE(q.{name}, '')")
+
+    flag = "CASE WHEN q.ct THEN 'True' ELSE 'False' END" if for_csv else "q.ct"
+    outer = [
+        "q.id", "q.ds", "q.de", "q.dp", text("q.etn"), text("q.stn"),
+        listed("a1"), listed("aa1"), listed("a2"), listed("aa2"),
+        listed("country"), listed("iso3"), listed("adm1"), listed("adm2"), listed("adm3"),
+        text("q.loc"), "q.loc_id", listed("pcode"), "q.lat", "q.lon", "q.origin",
+        "q.gp", "q.fl", "q.fb", "q.fh", "q.cfl", "q.cfh", flag,
+        "q.v", text("q.vr"), "q.av", "q.cv", "q.tv", "q.ir",
+        text("q.summary"), text("q.notes"), listed("tags"), text("q.acled"), "q.ucdp", "q.created", "q.updated",
+    ]  # fmt: skip
+    return Projection(inner, outer)
+
+
+def lookup(expression: str, table: dict[str, object]) -> str:
+    """`table[expression]` (NULL when absent) as a binary search of CASEs over the sorted keys: ten
+    comparisons instead of one per key, and no join (SQLite would scan a VALUES table for every row). Keys
+    are ASCII codes, compared byte-wise (SQLite's BINARY collation, PostgreSQL's "C")."""
+    keys = sorted(table)
+
+    def literal(value) -> str:
+        return "NULL" if value is None else quote(value) if isinstance(value, str) else str(int(value))
+
+    def search(lo: int, hi: int) -> str:
+        if hi - lo <= 4:
+            return case(expression, {k: table[k] for k in keys[lo:hi] if table[k] is not None})
+        mid = (lo + hi) // 2
+        return (
+            f"CASE WHEN {expression} < {quote(keys[mid])} THEN {search(lo, mid)} ELSE {search(mid, hi)} END"
+        )
+
+    return search(0, len(keys))
+
+
+def country_codes() -> tuple[dict[str, int | None], dict[str, str]]:
+    """ISO 3166-1 numeric codes by alpha-3 code (pycountry's table) and ACLED's own country names."""
+    return {alpha3: country.numeric for alpha3, country in _table()[0].items()}, ACLED_NAMES
+
+
+def acled_projection(dialect: Dialect) -> Projection:
+    """`acled.ACLED_COLUMNS`, as `acled_row` fills them (see there for what is derived and how)."""
+    f = Fragments(dialect)
+    d = dialect
+    code = case("a.kind", {str(kind): value for kind, value in Actor.ACLED_INTER_CODES.items()})
+    claims = (
+        "FROM events_claim c JOIN sources_report r ON r.id = c.report_id "
+        "JOIN sources_source s ON s.id = r.source_id WHERE c.event_id = e.id"
+    )
+    # Reports in the order their first claim was recorded, each once; their sources, each once, in that order.
+    label = case("s.scale", {str(scale): text for scale, text in SCALE_LABELS.items()}, "''")
+    inner = {
+        "id": "e.id", "acled": "e.acled_event_id", "ds": d.date("e.date_start"), "yr": d.year("e.date_start"),
+        "dp": "e.date_precision", "ets": "et.slug", "sts": "st.slug", "etn": "et.name", "stn": "st.name",
+        "a1": f.roles(EventActor.Role.SIDE_A), "aa1": f.roles(EventActor.Role.ASSOCIATED_A),
+        "a2": f.roles(EventActor.Role.SIDE_B), "aa2": f.roles(EventActor.Role.ASSOCIATED_B),
+        "i1": f.first_actor(EventActor.Role.SIDE_A, code), "i2": f.first_actor(EventActor.Role.SIDE_B, code),
+        "ct": "e.civilian_targeting", "ciso3": f.at_level(0, "iso3"), "cname": f.at_level(0, "name"),
+        "adm1": f.at_level(1, "name"), "adm2": f.at_level(2, "name"), "adm3": f.at_level(3, "name"),
+        "loc": "l.name", "lat": f.point()["lat"], "lon": f.point()["lon"], "gp": "e.geo_precision",
+        "sources": d.joined("s.name", "; ", f"{claims} GROUP BY s.id, s.name", "min(c.id)"),
+        "scales": d.joined(label, "-", f"{claims} AND {label} <> '' GROUP BY {label}", "min(c.id)"),
+        "notes": "e.notes", "summary": "e.summary", "fb": "e.fatalities_best", "tags": f.tags(),
+        "updated": d.epoch("e.updated_at"),
+    }  # fmt: skip
+    n = d.neutral
+    numeric, names = country_codes()
+    iso3 = 'q.ciso3 COLLATE "C"' if d.postgres else "q.ciso3"
+    interaction = (
+        "CASE WHEN q.i1 IS NULL THEN NULL WHEN q.i2 IS NULL OR q.i2 = 0 THEN q.i1 * 10 "
+        f"ELSE {d.least('q.i1', 'q.i2')} * 10 + {d.greatest('q.i1', 'q.i2')} END"
+    )
+    outer = [
+        n("COALESCE(q.acled, 'CE' || CAST(q.id AS text))"), "q.ds", "q.yr", case("q.dp", _DATE_TO_ACLED),
+        case("q.sts", DISORDER_BY_SUB_TYPE, case("q.ets", DISORDER_BY_TYPE, "''")), n("q.etn"), n("q.stn"),
+        n("COALESCE(q.a1, '')"), n("COALESCE(q.aa1, '')"), "q.i1", n("COALESCE(q.a2, '')"),
+        n("COALESCE(q.aa2, '')"), "CASE WHEN q.i2 IS NOT NULL THEN q.i2 WHEN q.i1 IS NOT NULL THEN 0 END",
+        interaction,
+        f"CASE WHEN q.ct THEN {quote(CIVILIAN_TARGETING[True])} ELSE {quote(CIVILIAN_TARGETING[False])} END",
+        lookup(iso3, numeric), "''", n(f"COALESCE({lookup(iso3, names)}, q.cname, '')"),
+        n("COALESCE(q.adm1, '')"), n("COALESCE(q.adm2, '')"), n("COALESCE(q.adm3, '')"), n("q.loc"),
+        "q.lat", "q.lon", case("q.gp", _GEO_TO_ACLED), n("COALESCE(q.sources, '')"), "COALESCE(q.scales, '')",
+        n("CASE WHEN q.notes <> '' THEN q.notes ELSE q.summary END"), "COALESCE(q.fb, 0)",
+        n("COALESCE(q.tags, '')"), "q.updated",
+    ]  # fmt: skip
+    return Projection(inner, outer)
+
+
+def ucdp_projection(dialect: Dialect) -> Projection:
+    """`ucdp.UCDP_COLUMNS`, as `ucdp_row` fills them; the columns this system does not keep are empty."""
+    f = Fragments(dialect)
+    d = dialect
+    state_side = (
+        "EXISTS (SELECT 1 FROM events_eventactor ea JOIN actors_actor a ON a.id = ea.actor_id "
+        f"WHERE ea.event_id = e.id AND ea.role IN ({quote(EventActor.Role.SIDE_A)}, "
+        f"{quote(EventActor.Role.SIDE_B)}) AND a.kind = {quote(Actor.Kind.STATE_FORCES)})"
+    )
+    # Each report once, in the order its first claim was recorded (`attach_reports`).
+    reports = (
+        "FROM events_claim c JOIN sources_report r ON r.id = c.report_id "
+        "JOIN sources_source s ON s.id = r.source_id WHERE c.event_id = e.id "
+        "GROUP BY r.id, s.name, r.title, r.published_on"
+    )
+    inner = {
+        "ucdp": "e.ucdp_ged_id", "yr": d.year("e.date_start"), "ets": "et.slug",
+        "state": f"CASE WHEN et.slug = 'battles' THEN {state_side} END",
+        "a1": f.roles(EventActor.Role.SIDE_A), "a2": f.roles(EventActor.Role.SIDE_B),
+        "nsrc": "(SELECT count(DISTINCT c.report_id) FROM events_claim c WHERE c.event_id = e.id)",
+        "offices": d.joined("s.name", "; ", reports, "min(c.id)"),
+        "dates": d.joined(f"COALESCE({d.date('r.published_on')}, '')", "; ", reports, "min(c.id)"),
+        "headlines": d.joined("r.title", "; ", reports, "min(c.id)"),
+        "gp": "e.geo_precision", "lvl": "l.level", "loc": "l.name", "notes": "e.notes",
+        "adm1": f.at_level(1, "name"), "adm2": f.at_level(2, "name"), "lat": f.point()["lat"],
+        "lon": f.point()["lon"], "cname": f.at_level(0, "name"), "dp": "e.date_precision",
+        "ds": d.date("e.date_start"), "de": d.date("e.date_end"), "fb": "e.fatalities_best",
+        "fh": "e.fatalities_high", "fl": "e.fatalities_low",
+    }  # fmt: skip
+    n = d.neutral
+    violence = (
+        f"CASE q.ets WHEN 'violence-against-civilians' THEN {ONE_SIDED} "
+        f"WHEN 'battles' THEN CASE WHEN q.state THEN {STATE_BASED} ELSE {NON_STATE} END END"
+    )
+    side_a, side_b = "COALESCE(q.a1, '')", "COALESCE(q.a2, '')"
+    dyad = f"CASE WHEN {side_b} <> '' THEN {side_a} || ' - ' || {side_b} ELSE {side_a} END"
+    empty = "''"
+    outer = [
+        "q.ucdp", empty, "q.yr", empty, empty, violence, empty, empty, empty, empty, empty, n(dyad),
+        empty, empty, n(side_a), empty, empty, n(side_b), "q.nsrc", empty, n("COALESCE(q.offices, '')"),
+        n("COALESCE(q.dates, '')"), n("COALESCE(q.headlines, '')"), empty, "q.gp",
+        n("CASE WHEN q.lvl = 4 THEN q.loc ELSE '' END"), n("q.notes"), n("COALESCE(q.adm1, '')"),
+        n("COALESCE(q.adm2, '')"), "q.lat", "q.lon", empty, empty, n("COALESCE(q.cname, '')"), empty, empty,
+        empty, "q.dp", "q.ds", "q.de", empty, empty, empty, empty, "q.fb", "q.fh", "q.fl", empty, empty,
+    ]  # fmt: skip
+    return Projection(inner, outer)
+
+
+PREFETCH = 2  # chunks read ahead of the one being written: memory stays flat whatever the export's size
+_DONE = object()
+
+
+def chunks_of_rows(queryset, sql: str, chunk_size: int | None = None) -> Iterator[list[tuple]]:
+    """The queryset's events as rows of `sql` (one of this module's statements), in the queryset's order, in
+    chunks: one streamed query for the ids, then one per chunk.
+
+    The reading runs in a second thread, up to PREFETCH chunks ahead of the caller, on the caller's own
+    connection (so it sees the caller's transaction): SQLite computes rows with the GIL released and
+    PostgreSQL in its own process, so the database's work and the writing of the previous chunk overlap.
+    The caller must not use the connection until the generator is exhausted or closed; closing it early
+    (a client that goes away) stops the reader and waits for it."""
+    chunk_size = chunk_size or CHUNK_SIZE
+    connection = connections[queryset.db]
+    dialect = Dialect(connection.vendor)
+    try:
+        ids_sql, ids_params = queryset.values_list("id").query.get_compiler(queryset.db).as_sql()
+    except EmptyResultSet:
+        return
+    ready: queue.Queue = queue.Queue(PREFETCH)
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            with connection.chunked_cursor() as ids, connection.cursor() as cursor:
+                ids.execute(ids_sql, ids_params)
+                while not stop.is_set() and (chunk := ids.fetchmany(chunk_size)):
+                    cursor.execute(sql, [dialect.ids_param([row[0] for row in chunk])])
+                    ready.put(cursor.fetchall())
+            ready.put(_DONE)
+        except BaseException as error:  # handed to the caller, raised there
+            ready.put(error)
+
+    connection.inc_thread_sharing()
+    reader = threading.Thread(target=read, name="export-reader", daemon=True)
+    reader.start()
+    try:
+        while (item := ready.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while reader.is_alive():  # let a reader blocked on a full queue finish
+            with contextlib.suppress(queue.Empty):
+                ready.get(timeout=0.05)
+        reader.join()
+        connection.dec_thread_sharing()
+
+
+def dialect_of(queryset) -> Dialect:
+    return Dialect(connections[queryset.db].vendor)
+
+
+def write_csv(chunks: Iterator[list[tuple]], header: list[str]) -> Iterator[str]:
+    """CSV text, the header then one piece per chunk. None is an empty cell, never 0."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    for rows in chunks:
+        writer.writerows(rows)
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue()
+
+
+def stream_csv(queryset) -> Iterator[str]:
+    dialect = dialect_of(queryset)
+    return write_csv(
+        chunks_of_rows(queryset, statement(dialect, flat_projection(dialect, for_csv=True))), COLUMNS
+    )
+
+
+def stream_acled_csv(queryset) -> Iterator[str]:
+    dialect = dialect_of(queryset)
+    sql = statement(dialect, acled_projection(dialect))
+    return write_csv(chunks_of_rows(queryset, sql), ACLED_COLUMNS)
+
+
+def stream_ucdp_csv(queryset) -> Iterator[str]:
+    dialect = dialect_of(queryset)
+    return write_csv(chunks_of_rows(queryset, statement(dialect, ucdp_projection(dialect))), UCDP_COLUMNS)
+
+
+def stream_geojson(queryset) -> Iterator[str]:
+    """A FeatureCollection, one piece per chunk; each feature's properties are the CSV's columns (values
+    as JSON: numbers, true/false, null for unknown) without the coordinates, which are its geometry."""
+    dialect = dialect_of(queryset)
+    sql = statement(dialect, flat_projection(dialect, for_csv=False))
+    flag = COLUMNS.index("civilian_targeting")
+    yield '{"type":"FeatureCollection","features":['
+    first = True
+    for rows in chunks_of_rows(queryset, sql):
+        features = []
+        for row in rows:
+            properties = dict(zip(COLUMNS, row, strict=True))
+            properties["civilian_targeting"] = bool(row[flag])
+            features.append(event_feature(properties))
+        if features:
+            text = orjson.dumps(features).decode()[1:-1]
+            yield text if first else "," + text
+            first = False
+    yield "]}"
