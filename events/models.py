@@ -460,7 +460,8 @@ class EventActor(models.Model):
 
     Role = EventActorRole
 
-    # The unique (event, actor) index serves lookups by event: no second index to write on every insert.
+    # Lookups by event use the (event, role) index of Meta, which also lists an event's actors in a role in
+    # the order recorded without a sort (the exports' actor columns, one subquery per role and event).
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="event_actors", db_index=False)
     actor = models.ForeignKey(Actor, on_delete=models.PROTECT, related_name="event_roles")
     role = models.CharField(max_length=16, choices=Role.choices, help_text="The actor's part in the event.")
@@ -469,6 +470,7 @@ class EventActor(models.Model):
 
     class Meta:
         ordering = ["role", "id"]
+        indexes = [models.Index(fields=["event", "role"], name="event_actor_event_role")]
         constraints = [
             models.UniqueConstraint(fields=["event", "actor"], name="event_actor_once_per_event"),
             models.CheckConstraint(
