@@ -4,7 +4,7 @@ import functools
 from django.db import transaction
 from django.db.models import Value
 from django.db.models.functions import Coalesce
-from django.http import StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
@@ -14,13 +14,13 @@ from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
 
 from core.api.conditional import check_if_match, etag_for, is_not_modified
-from core.api.filters import PAGING_PARAMS
+from core.api.filters import FORMAT_PARAM, PAGING_PARAMS
 from core.api.renderers import FastJSONRenderer
 from core.api.viewsets import ResourceViewSet
 from events.filtersets import ClaimFilterSet, EventFilterSet
 from events.formats import EXPORTS
 from events.formats.json import event_detail_json
-from events.formats.rows import VALUE_FIELDS, attach, claim_records, claims_version
+from events.formats.rows import VALUE_FIELDS, attach, claim_records, claims_version, event_record
 from events.models import Claim, Event, fatalities_sort
 from events.services import (
     claim_delete,
@@ -159,7 +159,14 @@ class EventViewSet(ResourceViewSet):
         # JSON reads plain records, as a list does (DRF's generic walk of the claims cost more than the
         # queries): the event and its claims, which make the ETag; its roles, tags and places only when the
         # client does not hold this version already.
-        record = self.get_object()
+        if set(request.query_params) <= {FORMAT_PARAM}:
+            # No filter to apply (what almost every request is): by id, through a query compiled once.
+            record = event_record(int(self.kwargs["pk"]))
+            if record is None:
+                raise Http404(f"No {Event._meta.object_name} matches the given query.")
+            self.check_object_permissions(request, record)
+        else:
+            record = self.get_object()  # the filters apply to one event as to a list
         claims = claim_records(record["id"])
         etag = etag_for(Event.__name__, record["id"], record["updated_at"], claims_version(claims))
         if is_not_modified(request, etag):

@@ -144,6 +144,18 @@ def event_records(queryset, chunk_size: int | None = None, *, reports: bool = Fa
         yield chunk
 
 
+_EVENT = IdsQuery(lambda ids: Event.objects.filter(pk__in_ids=ids).values_list(*VALUE_FIELDS))
+MAX_ID = 2**63 - 1
+
+
+def event_record(pk: int) -> dict | None:
+    """One live event as a record, or None: one query, compiled once (roles, tags and places not attached)."""
+    if pk > MAX_ID:
+        return None  # no row has it; Django's lookup would not ask either
+    rows = _EVENT.rows([pk])
+    return dict(zip(VALUE_FIELDS, rows[0], strict=True)) if rows else None
+
+
 def _walk(obj, name: str):
     """`a__b__c` read from an instance along its relations, as `values()` reads it (None past a null one)."""
     for part in name.split("__"):
