@@ -66,3 +66,10 @@ def test_the_json_detail_is_the_serializers_rendering_byte_for_byte(client, djan
     body = client.get("/api/v1/events/1/").content
     assert client.get("/api/v1/events/1/?date_after=1900-01-01&format=json").content == body
     assert client.get("/api/v1/events/1/?date_after=2100-01-01").status_code == 404
+    # The strict parameters hold without filters too.
+    assert client.get("/api/v1/events/1/?format=").json() == {
+        "format": ["Empty value: give one, or leave the parameter out."]
+    }
+    assert client.get("/api/v1/events/1/?format=json&format=json").json() == {
+        "format": ["Given 2 times; it takes one value."]
+    }

@@ -14,7 +14,7 @@ from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
 
 from core.api.conditional import check_if_match, etag_for, is_not_modified
-from core.api.filters import FORMAT_PARAM, PAGING_PARAMS
+from core.api.filters import FORMAT_PARAM, PAGING_PARAMS, reject_unknown
 from core.api.renderers import FastJSONRenderer
 from core.api.viewsets import ResourceViewSet
 from events.filtersets import ClaimFilterSet, EventFilterSet
@@ -160,7 +160,9 @@ class EventViewSet(ResourceViewSet):
         # queries): the event and its claims, which make the ETag; its roles, tags and places only when the
         # client does not hold this version already.
         if set(request.query_params) <= {FORMAT_PARAM}:
-            # No filter to apply (what almost every request is): by id, through a query compiled once.
+            # No filter to apply (what almost every request is): by id, through a query compiled once. An
+            # empty or repeated `format` is refused as the filter backend refuses it.
+            reject_unknown(request, {FORMAT_PARAM})
             record = event_record(int(self.kwargs["pk"]))
             if record is None:
                 raise Http404(f"No {Event._meta.object_name} matches the given query.")
