@@ -18,10 +18,11 @@ every filter and ordering the API or the command applied holds; a chunk costs on
 import contextlib
 import csv
 import io
+import itertools
 import json
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import orjson
@@ -372,19 +373,22 @@ def ucdp_projection(dialect: Dialect) -> Projection:
     return Projection(inner, outer)
 
 
-PREFETCH = 2  # chunks read ahead of the one being written: memory stays flat whatever the export's size
-_DONE = object()
+READERS = 2  # threads that read and render chunks, each on a connection of its own (this machine has 2 cores)
+AHEAD = (
+    2  # chunks each reader may have done ahead of the caller: memory stays flat whatever the export's size
+)
 
 
-def chunks_of_rows(queryset, sql: str, chunk_size: int | None = None) -> Iterator[list[tuple]]:
-    """The queryset's events as rows of `sql` (one of this module's statements), in the queryset's order, in
-    chunks: one streamed query for the ids, then one per chunk.
+def rendered_chunks(queryset, sql: str, render: Callable[[list[tuple]], str], chunk_size: int | None = None):
+    """The queryset's events as rows of `sql` (one of this module's statements), rendered by `render` one
+    chunk at a time, in the queryset's order: one streamed query for the ids, then one per chunk.
 
-    The reading runs in a second thread, up to PREFETCH chunks ahead of the caller, on the caller's own
-    connection (so it sees the caller's transaction): SQLite computes rows with the GIL released and
-    PostgreSQL in its own process, so the database's work and the writing of the previous chunk overlap.
-    The caller must not use the connection until the generator is exhausted or closed; closing it early
-    (a client that goes away) stops the reader and waits for it."""
+    Outside a transaction, READERS threads read and render the chunks in turn, each on a database connection
+    of its own: SQLite computes rows with the GIL released (and PostgreSQL in its own processes), so the two
+    cores share the work. Each chunk is one statement, as it is when read in turn. Inside a transaction (a
+    test, or a caller's atomic block) other connections would not see its writes: chunks are read in turn
+    on the caller's connection. Closing the generator early (a client that goes away) stops the readers and
+    waits for them."""
     chunk_size = chunk_size or CHUNK_SIZE
     connection = connections[queryset.db]
     dialect = Dialect(connection.vendor)
@@ -392,89 +396,122 @@ def chunks_of_rows(queryset, sql: str, chunk_size: int | None = None) -> Iterato
         ids_sql, ids_params = queryset.values_list("id").query.get_compiler(queryset.db).as_sql()
     except EmptyResultSet:
         return
-    ready: queue.Queue = queue.Queue(PREFETCH)
+    with connection.chunked_cursor() as ids:
+        ids.execute(ids_sql, ids_params)
+        chunks = iter(lambda: [row[0] for row in ids.fetchmany(chunk_size)], [])
+        if connection.in_atomic_block or READERS < 2:
+            with connection.cursor() as cursor:
+                for chunk in chunks:
+                    cursor.execute(sql, [dialect.ids_param(chunk)])
+                    yield render(cursor.fetchall())
+            return
+        yield from _in_parallel(queryset.db, chunks, sql, dialect, render)
+
+
+def _in_parallel(
+    alias: str, chunks: Iterator[list[int]], sql: str, dialect: Dialect, render
+) -> Iterator[str]:
+    """Chunk k is read and rendered by reader k % READERS; the pieces are handed back in order."""
+    inboxes = [queue.Queue() for _ in range(READERS)]
+    outboxes = [queue.Queue(AHEAD) for _ in range(READERS)]
     stop = threading.Event()
 
-    def read() -> None:
+    def read(inbox: queue.Queue, outbox: queue.Queue) -> None:
         try:
-            with connection.chunked_cursor() as ids, connection.cursor() as cursor:
-                ids.execute(ids_sql, ids_params)
-                while not stop.is_set() and (chunk := ids.fetchmany(chunk_size)):
-                    cursor.execute(sql, [dialect.ids_param([row[0] for row in chunk])])
-                    ready.put(cursor.fetchall())
-            ready.put(_DONE)
+            with connections[alias].cursor() as cursor:  # this thread's own connection
+                while not stop.is_set() and (chunk := inbox.get()) is not None:
+                    cursor.execute(sql, [dialect.ids_param(chunk)])
+                    outbox.put(render(cursor.fetchall()))
         except BaseException as error:  # handed to the caller, raised there
-            ready.put(error)
+            outbox.put(error)
+        finally:
+            connections[alias].close()
 
-    connection.inc_thread_sharing()
-    reader = threading.Thread(target=read, name="export-reader", daemon=True)
-    reader.start()
+    readers = [
+        threading.Thread(target=read, args=boxes, name=f"export-reader-{n}", daemon=True)
+        for n, boxes in enumerate(zip(inboxes, outboxes, strict=True))
+    ]
+    for reader in readers:
+        reader.start()
+    sent = 0
     try:
-        while (item := ready.get()) is not _DONE:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
+        for chunk in itertools.islice(chunks, READERS * AHEAD):
+            inboxes[sent % READERS].put(chunk)
+            sent += 1
+        for done in itertools.count():
+            if done == sent:
+                break
+            piece = outboxes[done % READERS].get()
+            if isinstance(piece, BaseException):
+                raise piece
+            if (chunk := next(chunks, None)) is not None:
+                inboxes[sent % READERS].put(chunk)
+                sent += 1
+            yield piece
     finally:
         stop.set()
-        while reader.is_alive():  # let a reader blocked on a full queue finish
-            with contextlib.suppress(queue.Empty):
-                ready.get(timeout=0.05)
-        reader.join()
-        connection.dec_thread_sharing()
+        for inbox in inboxes:
+            inbox.put(None)
+        for reader, outbox in zip(readers, outboxes, strict=True):
+            while reader.is_alive():  # a reader blocked on a full outbox finishes its put
+                with contextlib.suppress(queue.Empty):
+                    outbox.get(timeout=0.05)
+            reader.join()
 
 
 def dialect_of(queryset) -> Dialect:
     return Dialect(connections[queryset.db].vendor)
 
 
-def write_csv(chunks: Iterator[list[tuple]], header: list[str]) -> Iterator[str]:
-    """CSV text, the header then one piece per chunk. None is an empty cell, never 0."""
+def csv_renderer(header: list[str]) -> tuple[str, Callable[[list[tuple]], str]]:
+    """The header line, and a function that writes rows as CSV text (None is an empty cell, never 0)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    for rows in chunks:
-        writer.writerows(rows)
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-    if buffer.tell():
-        yield buffer.getvalue()
+    csv.writer(buffer, lineterminator="\n").writerow(header)
+
+    def render(rows: list[tuple]) -> str:
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerows(rows)
+        return out.getvalue()
+
+    return buffer.getvalue(), render
+
+
+def stream_rows_as_csv(queryset, projection: Projection, header: list[str]) -> Iterator[str]:
+    first, render = csv_renderer(header)
+    yield first
+    yield from rendered_chunks(queryset, statement(dialect_of(queryset), projection), render)
 
 
 def stream_csv(queryset) -> Iterator[str]:
-    dialect = dialect_of(queryset)
-    return write_csv(
-        chunks_of_rows(queryset, statement(dialect, flat_projection(dialect, for_csv=True))), COLUMNS
-    )
+    return stream_rows_as_csv(queryset, flat_projection(dialect_of(queryset), for_csv=True), COLUMNS)
 
 
 def stream_acled_csv(queryset) -> Iterator[str]:
-    dialect = dialect_of(queryset)
-    sql = statement(dialect, acled_projection(dialect))
-    return write_csv(chunks_of_rows(queryset, sql), ACLED_COLUMNS)
+    return stream_rows_as_csv(queryset, acled_projection(dialect_of(queryset)), ACLED_COLUMNS)
 
 
 def stream_ucdp_csv(queryset) -> Iterator[str]:
-    dialect = dialect_of(queryset)
-    return write_csv(chunks_of_rows(queryset, statement(dialect, ucdp_projection(dialect))), UCDP_COLUMNS)
+    return stream_rows_as_csv(queryset, ucdp_projection(dialect_of(queryset)), UCDP_COLUMNS)
+
+
+def features(rows: list[tuple]) -> str:
+    """GeoJSON features, comma-separated: the properties are the CSV's columns (values as JSON: numbers,
+    true/false, null for unknown) without the coordinates, which are the geometry."""
+    out = []
+    for row in rows:
+        properties = dict(zip(COLUMNS, row, strict=True))
+        properties["civilian_targeting"] = bool(properties["civilian_targeting"])  # SQLite's is 0 or 1
+        out.append(event_feature(properties))
+    return orjson.dumps(out).decode()[1:-1]
 
 
 def stream_geojson(queryset) -> Iterator[str]:
-    """A FeatureCollection, one piece per chunk; each feature's properties are the CSV's columns (values
-    as JSON: numbers, true/false, null for unknown) without the coordinates, which are its geometry."""
-    dialect = dialect_of(queryset)
-    sql = statement(dialect, flat_projection(dialect, for_csv=False))
-    flag = COLUMNS.index("civilian_targeting")
+    """A FeatureCollection, one piece per chunk."""
+    sql = statement(dialect_of(queryset), flat_projection(dialect_of(queryset), for_csv=False))
     yield '{"type":"FeatureCollection","features":['
     first = True
-    for rows in chunks_of_rows(queryset, sql):
-        features = []
-        for row in rows:
-            properties = dict(zip(COLUMNS, row, strict=True))
-            properties["civilian_targeting"] = bool(row[flag])
-            features.append(event_feature(properties))
-        if features:
-            text = orjson.dumps(features).decode()[1:-1]
-            yield text if first else "," + text
+    for piece in rendered_chunks(queryset, sql, features):
+        if piece:
+            yield piece if first else "," + piece
             first = False
     yield "]}"
