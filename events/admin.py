@@ -4,15 +4,13 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.admin.options import IS_POPUP_VAR
-from django.contrib.admin.views.autocomplete import AutocompleteJsonView
-from django.contrib.admin.widgets import AutocompleteSelect, RelatedFieldWidgetWrapper
+from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.db.models import Exists, OuterRef
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from actors.models import Actor
 from core.admin import DeferredWritesAdminMixin
 from core.deferred import deferred
 from locations.models import Location
@@ -39,8 +37,8 @@ VERIFICATION_COLOURS = {
 
 VERDICT_FIELDS = ("verdict", "verdict_reason")
 EVENT_COLUMNS = {f.name for f in Event._meta.concrete_fields}
-# The views that answer the admin's autocomplete widgets: the site's own, and the speaker's (people only).
-AUTOCOMPLETE_VIEWS = {"autocomplete", "events_person_autocomplete"}
+# The view that answers the admin's autocomplete widgets (a claim's speaker among people: actors/admin.py).
+AUTOCOMPLETE_VIEWS = {"autocomplete"}
 SAVE_ANYWAY_HELP = "Tick after checking the warnings above, to save as it is."
 
 
@@ -155,29 +153,16 @@ class TombstoneFilter(admin.SimpleListFilter):
         return queryset.filter(deleted_at__isnull=True)
 
 
-class PersonAutocompleteJsonView(AutocompleteJsonView):
-    """The speaker's choices: people only. The form itself accepts any actor and says why one is refused
-    (Claim.clean), as the API does; the list only keeps a curator from picking an organisation."""
-
-    def get_queryset(self):
-        return super().get_queryset().filter(kind=Actor.Kind.PERSON)
-
-
-class PersonAutocomplete(AutocompleteSelect):
-    url_name = "%s:events_person_autocomplete"
-
-
 class ReportSelectMixin:
     """Autocomplete widgets print a report with its source; fetch both in one query. A claim's event is a
-    live one (a deleted event takes no new claims), and its speaker is picked among people."""
+    live one (a deleted event takes no new claims). A speaker is picked among people by the actors' admin
+    (`PERSON_FIELDS`)."""
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "report":
             kwargs["queryset"] = Report.objects.select_related("source")
         elif db_field.name == "event":
             kwargs["queryset"] = Event.objects.all()
-        elif db_field.name == "speaker":
-            kwargs["widget"] = PersonAutocomplete(db_field, self.admin_site, using=kwargs.get("using"))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
@@ -612,13 +597,6 @@ class ClaimAdmin(DeferredWritesAdminMixin, ReportSelectMixin, SimpleHistoryAdmin
 
     class Media:
         css = {"all": ["events/admin.css"]}
-
-    def get_urls(self):
-        view = PersonAutocompleteJsonView.as_view(admin_site=self.admin_site)
-        return [
-            path("person-autocomplete/", self.admin_site.admin_view(view), name="events_person_autocomplete"),
-            *super().get_urls(),
-        ]
 
     def changelist_view(self, request, extra_context=None):
         return super().changelist_view(request, {"is_nav_sidebar_enabled": False, **(extra_context or {})})

@@ -44,12 +44,6 @@ def _autocomplete(model, field_name: str, **attrs) -> AutocompleteSelect:
     return AutocompleteSelect(model._meta.get_field(field_name), admin.site, attrs=attrs)
 
 
-def _person_autocomplete() -> AutocompleteSelect:
-    from .admin import PersonAutocomplete  # the admin module imports this one
-
-    return PersonAutocomplete(Claim._meta.get_field("speaker"), admin.site)
-
-
 # --- which report or outlet a URL belongs to ------------------------------------------------------------
 
 
@@ -344,7 +338,7 @@ class ClaimEntryForm(forms.ModelForm):
     def __init__(self, *args, new_events: int = 1, **kwargs):
         super().__init__(*args, **kwargs)
         speaker = self.fields["speaker"]
-        speaker.widget = _person_autocomplete()
+        speaker.widget = _autocomplete(Claim, "speaker")  # people only (actors/admin.py, PERSON_FIELDS)
         speaker.widget.choices = speaker.choices
         self.fields["new_events"].choices = [(i, str(i)) for i in range(1, new_events + 1)]
 
