@@ -73,3 +73,19 @@ def test_the_json_detail_is_the_serializers_rendering_byte_for_byte(client, djan
     assert client.get("/api/v1/events/1/?format=json&format=json").json() == {
         "format": ["Given 2 times; it takes one value."]
     }
+
+
+@pytest.mark.usefixtures("seed")
+def test_statistics_are_the_serializers_rendering():
+    from core.api.renderers import FastJSONRenderer
+    from events.api.analysis import StatsSerializer
+    from events.stats import FIGURE_SETS, GROUPS, event_stats
+
+    f.EventActorFactory(event=Event.objects.get(pk=2))  # an actor group, and an event in two of them
+    for group_by in GROUPS:
+        for figures in FIGURE_SETS:
+            stats = event_stats(Event.objects.all(), group_by, figures)
+            assert stats["results"], group_by
+            generic_rendering = serializers.Serializer.to_representation(StatsSerializer(stats), stats)
+            rendered = FastJSONRenderer().render(StatsSerializer(stats).data)
+            assert rendered == FastJSONRenderer().render(generic_rendering), (group_by, figures)
