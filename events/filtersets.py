@@ -198,7 +198,7 @@ class EventFilterSet(FilterSet):
     pages_in_date_order = True
 
     def filter_country(self, queryset, name, country):
-        if not self.pages_in_date_order or connections[queryset.db].vendor != "sqlite":
+        if not self.walks_the_date_index(name) or connections[queryset.db].vendor != "sqlite":
             return queryset.filter(events_inside(country))
         # SQLite cannot read a page in date order from many places' (place, date) ranges at once: it would
         # read every event of the country, then sort them (a country holds a large share of the events). With
@@ -206,6 +206,17 @@ class EventFilterSet(FilterSet):
         # place against the country's places, read once: 19 instead of 54 ms for a tenth of 200,000 events.
         places = Location.objects.within(country).order_by().values("pk")
         return queryset.filter(In(F("location_id") + Value(0), places))
+
+    def walks_the_date_index(self, name: str) -> bool:
+        """Whether a page filtered by `name` alone, in date order, is best read by walking the date index:
+        with any other filter (an event type, a date range: a small share of the country's events) that walk
+        tests event after event in vain (147 against 3 ms for a country's battles in one year, 100,000
+        events), and the place index reads the few that match, to be sorted."""
+        if not self.pages_in_date_order:
+            return False
+        data = self.form.cleaned_data
+        given = {key for key, value in data.items() if value not in (None, "", [], ())}
+        return given <= {name, "ordering"} and data.get("ordering") in (None, "", "-date_start", "date_start")
 
     def filter_location(self, queryset, name, locations):
         condition = Q(pk__in=[])

@@ -157,3 +157,19 @@ def test_a_request_builds_only_the_filters_it_gives(client, monkeypatch):
     assert ids(client, fatalities_min=1, ordering="date_start", page_size=5) == {event.pk}
     assert ids(client, fatalities_min=4) == set()
     assert built == [["fatalities_min", "ordering"], ["fatalities_min"]]
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="how SQLite plans a page of a country's events")
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"event_type": "battles"},
+        {"date_after": "2022-01-01", "date_before": "2022-12-31"},
+        {"ordering": "-fatalities"},
+    ],
+)
+def test_a_country_page_with_another_filter_reads_the_places_events(client, seed, params):
+    """With an event type or a date range too, walking the date index would test event after event in vain:
+    the planner is left to read the few matches by an index that selects them (place, type), then sort."""
+    plan = _plan(_main_query(client, country="AF", **params))
+    assert "event_date_start_id" not in plan and "USE TEMP B-TREE FOR ORDER BY" in plan
