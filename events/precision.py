@@ -26,10 +26,10 @@ class GeoPrecision(models.IntegerChoices):
 
 
 # ACLED time_precision: 1 day, 2 week, 3 month (or coarser).
-_DATE_TO_ACLED = {1: 1, 2: 2, 3: 2, 4: 3, 5: 3}
+DATE_TO_ACLED = {1: 1, 2: 2, 3: 2, 4: 3, 5: 3}
 _DATE_FROM_ACLED = {1: DatePrecision.DAY, 2: DatePrecision.WEEK, 3: DatePrecision.MONTH}
 # ACLED geo_precision: 1 the named place, 2 near it or within its district, 3 only the province or wider.
-_GEO_TO_ACLED = {1: 1, 2: 2, 3: 2, 4: 3, 5: 3, 6: 3, 7: 3}
+GEO_TO_ACLED = {1: 1, 2: 2, 3: 2, 4: 3, 5: 3, 6: 3, 7: 3}
 _GEO_FROM_ACLED = {1: GeoPrecision.EXACT, 2: GeoPrecision.ADMIN2, 3: GeoPrecision.ADMIN1}
 
 
@@ -41,7 +41,7 @@ def _lookup(table: dict, code: int, scale: str) -> int:
 
 
 def date_precision_to_acled(precision: int) -> int:
-    return _lookup(_DATE_TO_ACLED, precision, "date precision")
+    return _lookup(DATE_TO_ACLED, precision, "date precision")
 
 
 def date_precision_from_acled(code: int) -> DatePrecision:
@@ -49,7 +49,7 @@ def date_precision_from_acled(code: int) -> DatePrecision:
 
 
 def geo_precision_to_acled(precision: int) -> int:
-    return _lookup(_GEO_TO_ACLED, precision, "geo precision")
+    return _lookup(GEO_TO_ACLED, precision, "geo precision")
 
 
 def geo_precision_from_acled(code: int) -> GeoPrecision:

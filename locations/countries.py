@@ -207,6 +207,11 @@ def iso_numeric(iso3: str) -> int | None:
     return found.numeric if found else None
 
 
+def iso_numeric_codes() -> dict[str, int | None]:
+    """Every ISO 3166-1 numeric code by alpha-3 code (None for Kosovo), for exports written by SQL."""
+    return {alpha3: country.numeric for alpha3, country in _table()[0].items()}
+
+
 def country_name_for_export(iso3: str | None, stored_name: str) -> str:
     """The name to write in ACLED's layout: ACLED's own where it differs from ISO's, else the stored one."""
     return ACLED_NAMES.get((iso3 or "").upper(), stored_name)

@@ -30,10 +30,10 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connections
 
 from actors.models import Actor
-from locations.countries import ACLED_NAMES, _table
+from locations.countries import ACLED_NAMES, iso_numeric_codes
 
 from ..models import EventActor
-from ..precision import _DATE_TO_ACLED, _GEO_TO_ACLED
+from ..precision import DATE_TO_ACLED, GEO_TO_ACLED
 from .acled import ACLED_COLUMNS, CIVILIAN_TARGETING, DISORDER_BY_SUB_TYPE, DISORDER_BY_TYPE, SCALE_LABELS
 from .flat import COLUMNS, FORMULA_STARTS, event_feature
 from .ucdp import NON_STATE, ONE_SIDED, STATE_BASED, UCDP_COLUMNS
@@ -274,7 +274,7 @@ def lookup(expression: str, table: dict[str, object]) -> str:
 
 def country_codes() -> tuple[dict[str, int | None], dict[str, str]]:
     """ISO 3166-1 numeric codes by alpha-3 code (pycountry's table) and ACLED's own country names."""
-    return {alpha3: country.numeric for alpha3, country in _table()[0].items()}, ACLED_NAMES
+    return iso_numeric_codes(), ACLED_NAMES
 
 
 def acled_projection(dialect: Dialect) -> Projection:
@@ -310,7 +310,7 @@ def acled_projection(dialect: Dialect) -> Projection:
         f"ELSE {d.least('q.i1', 'q.i2')} * 10 + {d.greatest('q.i1', 'q.i2')} END"
     )
     outer = [
-        n("COALESCE(q.acled, 'CE' || CAST(q.id AS text))"), "q.ds", "q.yr", case("q.dp", _DATE_TO_ACLED),
+        n("COALESCE(q.acled, 'CE' || CAST(q.id AS text))"), "q.ds", "q.yr", case("q.dp", DATE_TO_ACLED),
         case("q.sts", DISORDER_BY_SUB_TYPE, case("q.ets", DISORDER_BY_TYPE, "''")), n("q.etn"), n("q.stn"),
         n("COALESCE(q.a1, '')"), n("COALESCE(q.aa1, '')"), "q.i1", n("COALESCE(q.a2, '')"),
         n("COALESCE(q.aa2, '')"), "CASE WHEN q.i2 IS NOT NULL THEN q.i2 WHEN q.i1 IS NOT NULL THEN 0 END",
@@ -318,7 +318,7 @@ def acled_projection(dialect: Dialect) -> Projection:
         f"CASE WHEN q.ct THEN {quote(CIVILIAN_TARGETING[True])} ELSE {quote(CIVILIAN_TARGETING[False])} END",
         lookup(iso3, numeric), "''", n(f"COALESCE({lookup(iso3, names)}, q.cname, '')"),
         n("COALESCE(q.adm1, '')"), n("COALESCE(q.adm2, '')"), n("COALESCE(q.adm3, '')"), n("q.loc"),
-        "q.lat", "q.lon", case("q.gp", _GEO_TO_ACLED), n("COALESCE(q.sources, '')"), "COALESCE(q.scales, '')",
+        "q.lat", "q.lon", case("q.gp", GEO_TO_ACLED), n("COALESCE(q.sources, '')"), "COALESCE(q.scales, '')",
         n("CASE WHEN q.notes <> '' THEN q.notes ELSE q.summary END"), "COALESCE(q.fb, 0)",
         n("COALESCE(q.tags, '')"), "q.updated",
     ]  # fmt: skip
