@@ -26,10 +26,10 @@ def write_refusals(stdout, refused, *, unit: str = "line") -> None:
 
 
 class Progress:
-    """rows, rows/s and an ETA on one rewritten line, on a terminal only; silent otherwise."""
+    """rows (or another unit), rows/s and an ETA on one rewritten line, on a terminal only; silent otherwise."""
 
-    def __init__(self, stream, total: int | None):
-        self.stream, self.total = stream, total
+    def __init__(self, stream, total: int | None, unit: str = "rows"):
+        self.stream, self.total, self.unit = stream, total, unit
         self.enabled = stream.isatty()
         self.started = self.shown = time.monotonic()
 
@@ -39,7 +39,7 @@ class Progress:
             return
         self.shown = now
         rate = done / max(now - self.started, 1e-9)
-        text = f"\r{done:,} rows  {rate:,.0f} rows/s"
+        text = f"\r{done:,} {self.unit}  {rate:,.0f} {self.unit}/s"
         if self.total:
             left = max(self.total - done, 0) / rate if rate else 0
             text += f"  {min(done / self.total, 1):.0%}  ETA {int(left // 60)}:{int(left % 60):02d}"

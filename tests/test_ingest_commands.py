@@ -208,3 +208,22 @@ def test_the_admin_upload_imports_through_the_same_loader(admin_client, client, 
     reader = django_user_model.objects.create_user("reader", password="pw-for-tests-only", is_staff=True)
     client.force_login(reader)
     assert client.get(reverse("admin-import-events")).status_code == 403
+
+
+def test_an_export_to_a_file_shows_its_progress_on_a_terminal_only(tmp_path, monkeypatch):
+    import itertools
+
+    from ingest import commands
+
+    run("import_acled", str(write(tmp_path, to_bytes(ACLED_COLUMNS, ACLED_BASE))))
+    clock = itertools.count(0, 1.0)  # a second between looks at the clock
+    monkeypatch.setattr(commands.time, "monotonic", lambda: next(clock))
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    for stream, shown in ((Terminal(), True), (io.StringIO(), False)):
+        call_command("export_events", "-o", str(tmp_path / "out.csv"), stdout=io.StringIO(), stderr=stream)
+        assert ("MB/s" in stream.getvalue()) is shown
+        assert "Wrote" in stream.getvalue()

@@ -6,6 +6,7 @@ from django.http import QueryDict
 from events.filtersets import EventFilterSet
 from events.formats import EXPORTS
 from events.models import Event
+from ingest.commands import Progress
 
 
 class Command(BaseCommand):
@@ -47,13 +48,19 @@ class Command(BaseCommand):
         ordering = data.get("ordering", "-date_start")
         queryset = filterset.qs.order_by(ordering.replace("fatalities", "fatalities_best"), "-id")
         out = sys.stdout if output == "-" else open(output, "w", encoding="utf-8", newline="")  # noqa: SIM115
-        rows = 0
+        # Megabytes written and their rate, on a terminal (standard error) while a file is written.
+        progress = Progress(self.stderr._out, None, unit="MB") if output != "-" else None
+        written = 0
         try:
             for piece in EXPORTS[format].stream(queryset):
                 out.write(piece)
-                rows += piece.count("\n")
+                written += len(piece)
+                if progress:
+                    progress(written // 1_000_000)
         finally:
             if out is not sys.stdout:
                 out.close()
+            if progress:
+                progress.close()
         if output != "-":
             self.stderr.write(f"Wrote {output} ({format}).")
