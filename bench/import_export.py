@@ -7,8 +7,8 @@ Usage:  make bench-import                       (100,000 rows on a fresh SQLite 
 The file is generated at run time (never committed), deterministic for a given size: skewed countries,
 Zipf-distributed actors, thousands of places, dates 1997-2025, long-tailed fatalities with ACLED's zeros,
 one to three sources per event. It prints one table: rows/s of reading alone, of the import (a new
-database), of a re-import of the same file (everything unchanged), of each export (run as `export_events`
-in a process of its own, with that process's peak memory), and the peak memory of this process; and two
+database), of a re-import of the same file (everything unchanged), of each export (in a process of its
+own, with that process's peak memory), and the peak memory of this process; and two
 floors in the same run, each step's time divided by its floor: the database writing the rows the import
 wrote with no Python at all, and the events' own columns from SQL to CSV.
 """
@@ -16,6 +16,7 @@ wrote with no Python at all, and the events' own columns from SQL to CSV.
 import csv
 import datetime
 import io
+import json
 import os
 import random
 import resource
@@ -47,13 +48,19 @@ from ingest.loader import import_reading  # noqa: E402
 from ingest.readers.acled import read_acled  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+# An export in a process of its own: Django set up first (not timed), then the stream of every event, newest
+# first, read to its end as the floor's rows are (nothing written to disk); prints seconds, bytes and the
+# process's own peak memory (VmHWM; a forked child's rusage would start from this process's).
 EXPORT_PROCESS = """
-import re, sys, django
+import json, re, sys, time, django
 django.setup()
-from django.core.management import call_command
-call_command("export_events", "--format", sys.argv[1], "-o", sys.argv[2])
-status = open("/proc/self/status").read()
-print(int(re.search(r"VmHWM:\\s+(\\d+) kB", status).group(1)) // 1024)
+from events.formats import EXPORTS
+from events.models import Event
+started = time.monotonic()
+size = sum(len(piece) for piece in EXPORTS[sys.argv[1]].stream(Event.objects.order_by("-date_start", "-id")))
+seconds = time.monotonic() - started
+peak = int(re.search(r"VmHWM:\\s+(\\d+) kB", open("/proc/self/status").read()).group(1)) // 1024
+print(json.dumps({"seconds": seconds, "bytes": size, "rss": peak}))
 """
 
 ROWS = int(os.environ.get("BENCH_ROWS", "100000"))
@@ -197,23 +204,17 @@ def main() -> None:
                         report.seconds))  # fmt: skip
         if len(results) == 2:
             results.append(("floor: the database writing the same rows, no Python", ROWS, import_floor()))
-    # Each export is `export_events` in a process of its own (newest first, every event), which reports its
-    # own peak memory (VmHWM; a forked child's rusage would start from this process's): flat memory is the
-    # same few hundred MB whatever the number of events.
+    # Each export runs in a process of its own (EXPORT_PROCESS), so that its peak memory is its own: flat
+    # memory is the same hundred-odd MB whatever the number of events.
     django.db.connections.close_all()
     for name in EXPORTS:
-        output = workdir / f"export.{name}"
-        started = time.monotonic()
         done = subprocess.run(
-            [sys.executable, "-c", EXPORT_PROCESS, name, str(output)], env=dict(os.environ), cwd=ROOT,
+            [sys.executable, "-c", EXPORT_PROCESS, name], env=dict(os.environ), cwd=ROOT,
             capture_output=True, text=True, check=True,
         )  # fmt: skip
-        seconds = time.monotonic() - started
-        size = output.stat().st_size
-        output.unlink()
-        results.append(
-            (f"export {name} ({size / 1e6:.0f} MB, peak RSS {done.stdout.strip()} MB)", ROWS, seconds)
-        )
+        measured = json.loads(done.stdout)
+        label = f"export {name} ({measured['bytes'] / 1e6:.0f} MB, peak RSS {measured['rss']} MB)"
+        results.append((label, ROWS, measured["seconds"]))
     results.append(("floor: events' own columns from SQL to CSV", ROWS, export_floor(ROWS)))
 
     print(f"\nDatabase: {django.db.connection.vendor}; rows: {ROWS:,}; peak RSS {peak_rss_mb():,.0f} MB\n")
