@@ -214,9 +214,9 @@ class EventFilterSet(FilterSet):
         events), and the place index reads the few that match, to be sorted."""
         if not self.pages_in_date_order:
             return False
-        data = self.form.cleaned_data
-        given = {key for key, value in data.items() if value not in (None, "", [], ())}
-        return given <= {name, "ordering"} and data.get("ordering") in (None, "", "-date_start", "date_start")
+        given = {key for key in self.data if key in self.base_filters and self.data.get(key) != ""}
+        ordering = self.data.get("ordering") or "-date_start"
+        return given <= {name, "ordering"} and ordering in ("-date_start", "date_start")
 
     def filter_location(self, queryset, name, locations):
         condition = Q(pk__in=[])
