@@ -17,6 +17,7 @@ every filter and ordering the API or the command applied holds; a chunk costs on
 
 import contextlib
 import csv
+import functools
 import io
 import itertools
 import json
@@ -41,6 +42,12 @@ from .ucdp import NON_STATE, ONE_SIDED, STATE_BASED, UCDP_COLUMNS
 CHUNK_SIZE = 2000
 ANCESTOR_ALIASES = ("p1", "p2", "p3", "p4")  # a place is at most level 4 and only countries are roots
 CHAIN = ("l", *ANCESTOR_ALIASES)  # the place, then its enclosing areas, nearest first
+# The event's actors (ea, a) and its claims with their reports and sources (c, r, s), for subqueries.
+EVENT_ACTORS = "FROM events_eventactor ea JOIN actors_actor a ON a.id = ea.actor_id WHERE ea.event_id = e.id"
+EVENT_CLAIMS = (
+    "FROM events_claim c JOIN sources_report r ON r.id = c.report_id "
+    "JOIN sources_source s ON s.id = r.source_id WHERE c.event_id = e.id"
+)
 
 
 def quote(text: str) -> str:
@@ -48,13 +55,13 @@ def quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def literal(value) -> str:
+    """A fixed value as SQL: text quoted, a number as it is, None as NULL."""
+    return "NULL" if value is None else quote(value) if isinstance(value, str) else str(int(value))
+
+
 def case(expression: str, table: dict, default: str = "NULL") -> str:
-    """`CASE expression WHEN key THEN value … END` from a Python mapping (keys and values quoted as text
-    when they are text)."""
-
-    def literal(value):
-        return quote(value) if isinstance(value, str) else str(int(value))
-
+    """`CASE expression WHEN key THEN value … END` from a Python mapping."""
     whens = " ".join(f"WHEN {literal(key)} THEN {literal(value)}" for key, value in table.items())
     return f"CASE {expression} {whens} ELSE {default} END"
 
@@ -83,9 +90,8 @@ class Dialect:
     def neutral(self, value: str) -> str:
         """The text with a leading apostrophe when a spreadsheet would run it as a formula (`neutralised`).
         `value` is named three times: give it a column, not a subquery."""
-        first = (
-            "ascii" if self.postgres else "unicode"
-        )  # the first character's code point (0 or NULL if none)
+        # The first character's code point (0 or NULL when there is none).
+        first = "ascii" if self.postgres else "unicode"
         codes = ", ".join(str(ord(c)) for c in FORMULA_STARTS)
         return f"CASE WHEN {first}({value}) IN ({codes}) THEN '''' || {value} ELSE {value} END"
 
@@ -143,20 +149,11 @@ class Fragments:
 
     def roles(self, role: str) -> str:
         """The names of the actors in one role, '; '-joined, in the order recorded (as `attach` reads them)."""
-        return self.d.joined(
-            "a.name",
-            "; ",
-            "FROM events_eventactor ea JOIN actors_actor a ON a.id = ea.actor_id "
-            f"WHERE ea.event_id = e.id AND ea.role = {quote(role)}",
-            "ea.id",
-        )
+        return self.d.joined("a.name", "; ", f"{EVENT_ACTORS} AND ea.role = {quote(role)}", "ea.id")
 
     def first_actor(self, role: str, value: str) -> str:
         """`value` of the first actor recorded in a role (alias a)."""
-        return (
-            f"(SELECT {value} FROM events_eventactor ea JOIN actors_actor a ON a.id = ea.actor_id "
-            f"WHERE ea.event_id = e.id AND ea.role = {quote(role)} ORDER BY ea.id LIMIT 1)"
-        )
+        return f"(SELECT {value} {EVENT_ACTORS} AND ea.role = {quote(role)} ORDER BY ea.id LIMIT 1)"
 
     def tags(self) -> str:
         return self.d.joined(
@@ -258,9 +255,6 @@ def lookup(expression: str, table: dict[str, object]) -> str:
     are ASCII codes, compared byte-wise (SQLite's BINARY collation, PostgreSQL's "C")."""
     keys = sorted(table)
 
-    def literal(value) -> str:
-        return "NULL" if value is None else quote(value) if isinstance(value, str) else str(int(value))
-
     def search(lo: int, hi: int) -> str:
         if hi - lo <= 4:
             return case(expression, {k: table[k] for k in keys[lo:hi] if table[k] is not None})
@@ -272,20 +266,11 @@ def lookup(expression: str, table: dict[str, object]) -> str:
     return search(0, len(keys))
 
 
-def country_codes() -> tuple[dict[str, int | None], dict[str, str]]:
-    """ISO 3166-1 numeric codes by alpha-3 code (pycountry's table) and ACLED's own country names."""
-    return iso_numeric_codes(), ACLED_NAMES
-
-
 def acled_projection(dialect: Dialect) -> Projection:
     """`acled.ACLED_COLUMNS`, as `acled_row` fills them (see there for what is derived and how)."""
     f = Fragments(dialect)
     d = dialect
     code = case("a.kind", {str(kind): value for kind, value in Actor.ACLED_INTER_CODES.items()})
-    claims = (
-        "FROM events_claim c JOIN sources_report r ON r.id = c.report_id "
-        "JOIN sources_source s ON s.id = r.source_id WHERE c.event_id = e.id"
-    )
     # Reports in the order their first claim was recorded, each once; their sources, each once, in that order.
     label = case("s.scale", {str(scale): text for scale, text in SCALE_LABELS.items()}, "''")
     inner = {
@@ -297,13 +282,12 @@ def acled_projection(dialect: Dialect) -> Projection:
         "ct": "e.civilian_targeting", "ciso3": f.at_level(0, "iso3"), "cname": f.at_level(0, "name"),
         "adm1": f.at_level(1, "name"), "adm2": f.at_level(2, "name"), "adm3": f.at_level(3, "name"),
         "loc": "l.name", "lat": f.point()["lat"], "lon": f.point()["lon"], "gp": "e.geo_precision",
-        "sources": d.joined("s.name", "; ", f"{claims} GROUP BY s.id, s.name", "min(c.id)"),
-        "scales": d.joined(label, "-", f"{claims} AND {label} <> '' GROUP BY {label}", "min(c.id)"),
+        "sources": d.joined("s.name", "; ", f"{EVENT_CLAIMS} GROUP BY s.id, s.name", "min(c.id)"),
+        "scales": d.joined(label, "-", f"{EVENT_CLAIMS} AND {label} <> '' GROUP BY {label}", "min(c.id)"),
         "notes": "e.notes", "summary": "e.summary", "fb": "e.fatalities_best", "tags": f.tags(),
         "updated": d.epoch("e.updated_at"),
     }  # fmt: skip
     n = d.neutral
-    numeric, names = country_codes()
     iso3 = 'q.ciso3 COLLATE "C"' if d.postgres else "q.ciso3"
     interaction = (
         "CASE WHEN q.i1 IS NULL THEN NULL WHEN q.i2 IS NULL OR q.i2 = 0 THEN q.i1 * 10 "
@@ -316,7 +300,7 @@ def acled_projection(dialect: Dialect) -> Projection:
         n("COALESCE(q.aa2, '')"), "CASE WHEN q.i2 IS NOT NULL THEN q.i2 WHEN q.i1 IS NOT NULL THEN 0 END",
         interaction,
         f"CASE WHEN q.ct THEN {quote(CIVILIAN_TARGETING[True])} ELSE {quote(CIVILIAN_TARGETING[False])} END",
-        lookup(iso3, numeric), "''", n(f"COALESCE({lookup(iso3, names)}, q.cname, '')"),
+        lookup(iso3, iso_numeric_codes()), "''", n(f"COALESCE({lookup(iso3, ACLED_NAMES)}, q.cname, '')"),
         n("COALESCE(q.adm1, '')"), n("COALESCE(q.adm2, '')"), n("COALESCE(q.adm3, '')"), n("q.loc"),
         "q.lat", "q.lon", case("q.gp", GEO_TO_ACLED), n("COALESCE(q.sources, '')"), "COALESCE(q.scales, '')",
         n("CASE WHEN q.notes <> '' THEN q.notes ELSE q.summary END"), "COALESCE(q.fb, 0)",
@@ -329,17 +313,11 @@ def ucdp_projection(dialect: Dialect) -> Projection:
     """`ucdp.UCDP_COLUMNS`, as `ucdp_row` fills them; the columns this system does not keep are empty."""
     f = Fragments(dialect)
     d = dialect
-    state_side = (
-        "EXISTS (SELECT 1 FROM events_eventactor ea JOIN actors_actor a ON a.id = ea.actor_id "
-        f"WHERE ea.event_id = e.id AND ea.role IN ({quote(EventActor.Role.SIDE_A)}, "
-        f"{quote(EventActor.Role.SIDE_B)}) AND a.kind = {quote(Actor.Kind.STATE_FORCES)})"
-    )
+    sides = f"{quote(EventActor.Role.SIDE_A)}, {quote(EventActor.Role.SIDE_B)}"
+    state = quote(Actor.Kind.STATE_FORCES)
+    state_side = f"EXISTS (SELECT 1 {EVENT_ACTORS} AND ea.role IN ({sides}) AND a.kind = {state})"
     # Each report once, in the order its first claim was recorded (`attach_reports`).
-    reports = (
-        "FROM events_claim c JOIN sources_report r ON r.id = c.report_id "
-        "JOIN sources_source s ON s.id = r.source_id WHERE c.event_id = e.id "
-        "GROUP BY r.id, s.name, r.title, r.published_on"
-    )
+    reports = f"{EVENT_CLAIMS} GROUP BY r.id, s.name, r.title, r.published_on"
     inner = {
         "ucdp": "e.ucdp_ged_id", "yr": d.year("e.date_start"), "ets": "et.slug",
         "state": f"CASE WHEN et.slug = 'battles' THEN {state_side} END",
@@ -374,13 +352,17 @@ def ucdp_projection(dialect: Dialect) -> Projection:
 
 
 READERS = 2  # threads that read and render chunks, each on a connection of its own (this machine has 2 cores)
-AHEAD = (
-    2  # chunks each reader may have done ahead of the caller: memory stays flat whatever the export's size
-)
+# Chunks each reader may have done ahead of the caller: memory stays flat whatever the export's size.
+AHEAD = 2
 
 
-def rendered_chunks(queryset, sql: str, render: Callable[[list[tuple]], str], chunk_size: int | None = None):
-    """The queryset's events as rows of `sql` (one of this module's statements), rendered by `render` one
+def rendered_chunks(
+    queryset,
+    projection: Callable[[Dialect], Projection],
+    render: Callable[[list[tuple]], str],
+    chunk_size: int | None = None,
+) -> Iterator[str]:
+    """The queryset's events as rows of `projection` (for the queryset's database), rendered by `render` one
     chunk at a time, in the queryset's order: one streamed query for the ids, then one per chunk.
 
     Outside a transaction, READERS threads read and render the chunks in turn, each on a database connection
@@ -392,6 +374,7 @@ def rendered_chunks(queryset, sql: str, render: Callable[[list[tuple]], str], ch
     chunk_size = chunk_size or CHUNK_SIZE
     connection = connections[queryset.db]
     dialect = Dialect(connection.vendor)
+    sql = statement(dialect, projection(dialect))
     try:
         ids_sql, ids_params = queryset.values_list("id").query.get_compiler(queryset.db).as_sql()
     except EmptyResultSet:
@@ -438,10 +421,10 @@ def _in_parallel(
         for chunk in itertools.islice(chunks, READERS * AHEAD):
             inboxes[sent % READERS].put(chunk)
             sent += 1
-        for done in itertools.count():
-            if done == sent:
-                break
+        done = 0
+        while done < sent:
             piece = outboxes[done % READERS].get()
+            done += 1
             if isinstance(piece, BaseException):
                 raise piece
             if (chunk := next(chunks, None)) is not None:
@@ -459,10 +442,6 @@ def _in_parallel(
             reader.join()
 
 
-def dialect_of(queryset) -> Dialect:
-    return Dialect(connections[queryset.db].vendor)
-
-
 def csv_renderer(header: list[str]) -> tuple[str, Callable[[list[tuple]], str]]:
     """The header line, and a function that writes rows as CSV text (None is an empty cell, never 0)."""
     buffer = io.StringIO()
@@ -476,22 +455,24 @@ def csv_renderer(header: list[str]) -> tuple[str, Callable[[list[tuple]], str]]:
     return buffer.getvalue(), render
 
 
-def stream_rows_as_csv(queryset, projection: Projection, header: list[str]) -> Iterator[str]:
+def stream_rows_as_csv(
+    queryset, projection: Callable[[Dialect], Projection], header: list[str]
+) -> Iterator[str]:
     first, render = csv_renderer(header)
     yield first
-    yield from rendered_chunks(queryset, statement(dialect_of(queryset), projection), render)
+    yield from rendered_chunks(queryset, projection, render)
 
 
 def stream_csv(queryset) -> Iterator[str]:
-    return stream_rows_as_csv(queryset, flat_projection(dialect_of(queryset), for_csv=True), COLUMNS)
+    return stream_rows_as_csv(queryset, functools.partial(flat_projection, for_csv=True), COLUMNS)
 
 
 def stream_acled_csv(queryset) -> Iterator[str]:
-    return stream_rows_as_csv(queryset, acled_projection(dialect_of(queryset)), ACLED_COLUMNS)
+    return stream_rows_as_csv(queryset, acled_projection, ACLED_COLUMNS)
 
 
 def stream_ucdp_csv(queryset) -> Iterator[str]:
-    return stream_rows_as_csv(queryset, ucdp_projection(dialect_of(queryset)), UCDP_COLUMNS)
+    return stream_rows_as_csv(queryset, ucdp_projection, UCDP_COLUMNS)
 
 
 def features(rows: list[tuple]) -> str:
@@ -507,10 +488,9 @@ def features(rows: list[tuple]) -> str:
 
 def stream_geojson(queryset) -> Iterator[str]:
     """A FeatureCollection, one piece per chunk."""
-    sql = statement(dialect_of(queryset), flat_projection(dialect_of(queryset), for_csv=False))
     yield '{"type":"FeatureCollection","features":['
     first = True
-    for piece in rendered_chunks(queryset, sql, features):
+    for piece in rendered_chunks(queryset, functools.partial(flat_projection, for_csv=False), features):
         if piece:
             yield piece if first else "," + piece
             first = False
