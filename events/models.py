@@ -1,3 +1,6 @@
+import datetime
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -167,6 +170,15 @@ def fatalities_sort():
         RawSQL("-1", (), output_field=models.IntegerField()),
         output_field=models.IntegerField(),
     )
+
+
+def claims_version_of(claims: Iterable[tuple[int, datetime.datetime]]) -> str:
+    """What an event's ETag adds for the claims its detail lists, from their (id, last change) pairs: their
+    number, the sum of their ids and the latest change (`Event.etag_extra`, and `rows.claims_version` for
+    claim records)."""
+    claims = list(claims)
+    latest = max((updated_at for _, updated_at in claims), default=None)
+    return f"{len(claims)}:{sum(pk for pk, _ in claims)}:{latest.isoformat() if latest else ''}"
 
 
 class Event(models.Model):
@@ -430,9 +442,7 @@ class Event(models.Model):
     def etag_extra(self) -> str:
         """The claims the event's detail lists (ids and last change), so that its ETag moves with them: a
         claim edited without moving the status does not touch the event row. Reads the prefetched claims."""
-        claims = self.claims.all()
-        latest = max((c.updated_at for c in claims), default=None)
-        return f"{len(claims)}:{sum(c.pk for c in claims)}:{latest.isoformat() if latest else ''}"
+        return claims_version_of((c.pk, c.updated_at) for c in self.claims.all())
 
     def clean(self) -> None:
         errors = {}

@@ -15,7 +15,7 @@ from core.db.prepared import IdsQuery
 from locations.models import Location
 from locations.selectors import Point, place_point
 
-from ..models import Claim, Event, EventActor
+from ..models import Claim, Event, EventActor, claims_version_of
 
 CHUNK_SIZE = 2000
 
@@ -199,7 +199,6 @@ def claim_record_of(claim: Claim) -> dict:
 
 
 def claims_version(claims: list[dict]) -> str:
-    """What the event's ETag adds for the claims its detail lists, from their records: the same text as
-    `Event.etag_extra` reads from the prefetched instances (a test holds the two together)."""
-    latest = max((c["updated_at"] for c in claims), default=None)
-    return f"{len(claims)}:{sum(c['id'] for c in claims)}:{latest.isoformat() if latest else ''}"
+    """What the event's ETag adds for the claims its detail lists, from their records (as `Event.etag_extra`
+    from the prefetched instances)."""
+    return claims_version_of((c["id"], c["updated_at"]) for c in claims)
