@@ -8,9 +8,9 @@ The file is generated at run time (never committed), deterministic for a given s
 Zipf-distributed actors, thousands of places, dates 1997-2025, long-tailed fatalities with ACLED's zeros,
 one to three sources per event. It prints one table: rows/s of reading alone, of the import (a new
 database), of a re-import of the same file (everything unchanged), of each export (in a process of its
-own, with that process's peak memory), and the peak memory of this process; and two
-floors in the same run, each step's time divided by its floor: the database writing the rows the import
-wrote with no Python at all, and the events' own columns from SQL to CSV.
+own, with that process's peak memory), and the peak memory of this process; and two floors in the same
+run, each step's time divided by its floor: the database writing the rows the import wrote with no Python
+at all, and the events' own columns from SQL to CSV.
 """
 
 import csv

@@ -379,7 +379,7 @@ class Event(models.Model):
                     "fatalities_high",
                 ],
                 name="event_location_date",
-            ),  # fmt: skip
+            ),
             models.Index(fields=["sub_event_type", "date_start"], name="event_subtype_date"),
             # A type's events newest first: a country's battles in a year read 12 instead of 40 ms at a million
             # events, where the place index read all of the country's year, to be sorted.
