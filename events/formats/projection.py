@@ -76,16 +76,21 @@ class Dialect:
     def postgres(self) -> bool:
         return self.vendor == "postgresql"
 
-    def joined(self, value: str, separator: str, source: str, order: str) -> str:
-        """A scalar subquery: `value` over the rows of `source` (FROM … [WHERE …] [GROUP BY …]), in `order`,
-        joined by `separator`; NULL when there are none. SQLite 3.40 has no ORDER BY inside an aggregate:
-        its group_concat takes rows in the order a subquery hands them over."""
+    def joined(self, value: str, separator: str, source: str, order: str | tuple[str, ...]) -> str:
+        """A scalar subquery: `value` over the rows of `source` (FROM … [WHERE …] [GROUP BY …]), in `order`
+        (one expression or several), joined by `separator`; NULL when there are none. SQLite 3.40 has no
+        ORDER BY inside an aggregate: its group_concat takes rows in the order a subquery hands them over."""
+        order = (order,) if isinstance(order, str) else order
         if self.postgres:
+            keys = ", ".join(f"{expression} AS k{n}" for n, expression in enumerate(order))
             return (
-                f"(SELECT string_agg(v, {quote(separator)} ORDER BY k) "
-                f"FROM (SELECT {value} AS v, {order} AS k {source}) AS q)"
+                f"(SELECT string_agg(v, {quote(separator)} ORDER BY {', '.join(f'k{n}' for n in range(len(order)))}) "
+                f"FROM (SELECT {value} AS v, {keys} {source}) AS q)"
             )
-        return f"(SELECT group_concat(v, {quote(separator)}) FROM (SELECT {value} AS v {source} ORDER BY {order}))"
+        return (
+            f"(SELECT group_concat(v, {quote(separator)}) FROM (SELECT {value} AS v {source} "
+            f"ORDER BY {', '.join(order)}))"
+        )
 
     def neutral(self, value: str) -> str:
         """The text with a leading apostrophe when a spreadsheet would run it as a formula (`neutralised`).
