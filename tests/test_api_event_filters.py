@@ -169,6 +169,17 @@ class TestFiltersOnFactoryData:
         assert ids(client, "q=lions") == {event.pk}
         assert ids(client, "q=tigers") == set()
 
+    def test_q_matches_place_names_and_aliases(self, client):
+        from locations.models import LocationAlias
+
+        town = f.LocationFactory(level=4, name="Qala-i-Naw")
+        LocationAlias.objects.create(location=town, name="Kala Nau")
+        other = f.LocationFactory(level=4, name="Herat")
+        at_town, at_other = f.EventFactory(location=town), f.EventFactory(location=other)
+        assert ids(client, "q=nau") == ids(client, "q=QALA") == {at_town.pk}
+        assert ids(client, "q=herat") == {at_other.pk}
+        assert ids(client, "q=kabul") == set()
+
     def test_ordering_by_fatalities_puts_unknown_last_when_descending(self, client):
         known = f.EventFactory(fatalities_best=3)
         unknown = f.EventFactory()
