@@ -39,9 +39,8 @@ class JsonText:
 
     def datetime(self, column: str) -> str:
         """What `json._datetime` writes: ISO 8601 in UTC with `Z`, or null."""
-        iso = self.d.datetime(column)
         return (
-            f"CASE WHEN {column} IS NULL THEN 'null' ELSE '\"' || replace({iso}, '+00:00', 'Z') || '\"' END"
+            f"CASE WHEN {column} IS NULL THEN 'null' ELSE '\"' || {self.d.datetime(column, 'Z')} || '\"' END"
         )
 
     def obj(self, members: dict) -> str:

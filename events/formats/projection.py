@@ -111,17 +111,18 @@ class Dialect:
             else f"CAST(substr({column}, 1, 4) AS integer)"
         )
 
-    def datetime(self, column: str) -> str:
-        """A UTC timestamp as Python's isoformat() writes it: microseconds only when there are some."""
+    def datetime(self, column: str, utc: str = "+00:00") -> str:
+        """A UTC timestamp as Python's isoformat() writes it: microseconds only when there are some; `utc`
+        is how the offset is written (`Z` for the API's JSON)."""
         if self.postgres:
-            utc = f"({column} AT TIME ZONE 'UTC')"
+            at = f"({column} AT TIME ZONE 'UTC')"
             return (
-                f"CASE WHEN {column} IS NULL THEN NULL ELSE to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || "
-                f"CASE WHEN date_trunc('second', {utc}) = {utc} THEN '' ELSE to_char({utc}, '.US') END"
-                f" || '+00:00' END"
+                f"CASE WHEN {column} IS NULL THEN NULL ELSE to_char({at}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || "
+                f"CASE WHEN date_trunc('second', {at}) = {at} THEN '' ELSE to_char({at}, '.US') END"
+                f" || {quote(utc)} END"
             )
         # Django stores an aware datetime on SQLite as its UTC text: 'YYYY-MM-DD HH:MM:SS[.ffffff]'.
-        return f"replace({column}, ' ', 'T') || '+00:00'"
+        return f"replace({column}, ' ', 'T') || {quote(utc)}"
 
     def epoch(self, column: str) -> str:
         """Unix seconds, truncated (int(datetime.timestamp()))."""
