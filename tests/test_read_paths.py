@@ -198,11 +198,12 @@ def test_a_country_page_of_one_event_type_reads_the_types_events_in_date_order(c
     assert "event_type_date" in plan and "USE TEMP B-TREE FOR ORDER BY" not in plan
 
 
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="how SQLite plans a country's statistics")
 def test_a_countrys_monthly_statistics_are_read_from_the_place_index_alone(client, seed):
     """Counts and curated sums need the place, the date, whether it is deleted, its verification and its three
-    figures: all in the (place, date, …) index, so no event row is read at random."""
+    figures: all in the (place, date, …) index, so no event row is read at random. (Counting ids would need
+    the rows: PostgreSQL then read the whole table, 57 against 3 ms at 100,000 events.)"""
     with CaptureQueriesContext(connection) as queries:
         assert client.get("/api/v1/stats/events/", {"country": "AF", "group_by": "month"}).status_code == 200
     sql = next(q["sql"] for q in queries.captured_queries if "GROUP BY" in q["sql"])
-    assert "COVERING INDEX event_location_date" in _plan(sql)
+    expected = "COVERING INDEX" if connection.vendor == "sqlite" else "Index Only Scan using"
+    assert f"{expected} event_location_date" in _plan(sql)
