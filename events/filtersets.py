@@ -81,6 +81,11 @@ def events_with_actor(actors, role: str | None = None) -> Q:
     return Q(pk__in=roles.values("event_id"))
 
 
+# Up to this many places or actors whose names match `q` are given to the events' query as a list of ids;
+# more (a text of one or two letters) as the subquery that found them.
+LISTED_MATCHES = 500
+
+
 class EventFilterSet(FilterSet):
     date_after = IsoDateFilter(
         field_name="date_end",
@@ -293,11 +298,23 @@ class EventFilterSet(FilterSet):
             if indexed is not None
             else Q(summary__icontains=text) | Q(notes__icontains=text)
         )
-        return queryset.filter(
-            in_text
-            | Q(location_id__in=places.values("pk"))
-            | Q(pk__in=EventActor.objects.filter(actor__in=actors).values("event_id"))
-        )
+        # The places and actors that match are read first (one short scan each), and only a branch that found
+        # some joins the text condition. Written as one OR of subqueries, the planner cannot tell how many
+        # events they give (PostgreSQL guessed half the actors match) and read every event with a common word
+        # before the first page: 1.2 s for a word in every event at 100,000 events, 2 ms as the text alone.
+        condition = in_text
+        place_ids = list(places.order_by().values_list("pk", flat=True)[: LISTED_MATCHES + 1])
+        if place_ids:
+            listed = len(place_ids) <= LISTED_MATCHES
+            condition |= Q(location_id__in=place_ids if listed else places.order_by().values("pk"))
+        actor_ids = list(actors.order_by().values_list("pk", flat=True)[: LISTED_MATCHES + 1])
+        if actor_ids:
+            listed = len(actor_ids) <= LISTED_MATCHES
+            roles = EventActor.objects.filter(
+                actor__in=actor_ids if listed else actors.order_by().values("pk")
+            )
+            condition |= Q(pk__in=roles.values("event_id"))
+        return queryset.filter(condition)
 
 
 class EventStatsFilterSet(EventFilterSet):

@@ -180,6 +180,19 @@ class TestFiltersOnFactoryData:
         assert ids(client, "q=herat") == {at_other.pk}
         assert ids(client, "q=kabul") == set()
 
+    @pytest.mark.parametrize("listed", [500, 1])
+    def test_q_finds_places_and_actors_by_list_or_by_subquery(self, client, monkeypatch, listed):
+        from events import filtersets
+
+        monkeypatch.setattr(filtersets, "LISTED_MATCHES", listed)  # 1: two matches are too many to list
+        towns = [f.LocationFactory(level=4, name=name) for name in ("Upper Dara", "Lower Dara")]
+        groups = [f.ActorFactory(name=name) for name in ("Kestrel Front", "Kestrel Brigade")]
+        at_towns = {f.EventFactory(location=town).pk for town in towns}
+        with_groups = {f.EventActorFactory(actor=group).event.pk for group in groups}
+        f.EventFactory()
+        assert ids(client, "q=dara") == at_towns
+        assert ids(client, "q=kestrel") == with_groups
+
     def test_ordering_by_fatalities_puts_unknown_last_when_descending(self, client):
         known = f.EventFactory(fatalities_best=3)
         unknown = f.EventFactory()
