@@ -210,7 +210,8 @@ class EventFilterSet(FilterSet):
         # SQLite cannot read a page in date order from many places' (place, date) ranges at once: it would
         # read every event of the country, then sort them (a country holds a large share of the events). With
         # the place column hidden from the planner (+ 0) it walks the date index instead and tests each event's
-        # place against the country's places, read once: 19 instead of 54 ms for a tenth of 200,000 events.
+        # place, which that index holds, against the country's places, read once: 2 instead of 7 ms (by place)
+        # for a country with 2% of a million events.
         places = Location.objects.within(country).order_by().values("pk")
         return queryset.filter(In(F("location_id") + Value(0), places))
 
