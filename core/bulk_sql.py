@@ -5,7 +5,8 @@ the cost of an import of millions of rows; bulk_update builds one CASE per colum
 in column order, adapt only what the driver cannot take as it is (dates and times, as Django would), and
 send one statement per batch: on SQLite a multi-row VALUES list as long as its parameter limit allows, on
 PostgreSQL one typed array per column (`unnest`), which keeps the statement short (psycopg parses a
-statement's placeholders in Python, and a VALUES list of 60,000 of them costs it seconds). History rows for
+statement's placeholders in Python, and a VALUES list of 60,000 of them costs it seconds); on SQLite a value
+every row of the batch shares is bound once (`INSERT … SELECT ?, column1 … FROM (VALUES …)`). History rows for
 the same rows are copied from the rows just written by one `INSERT … SELECT` (`copy_to_history`), in the
 shape django-simple-history's own `bulk_history_create` gives them, without a value passing through Python.
 `select_rows` reads rows by a list of keys, its values converted as the ORM converts them.
@@ -14,6 +15,7 @@ shape django-simple-history's own `bulk_history_create` gives them, without a va
 import time
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
+from itertools import chain
 
 from django.db import connection, models
 from django.utils import timezone
@@ -141,14 +143,33 @@ def insert_rows(
             # unnest keeps the arrays' order, and an INSERT ... SELECT returns its rows in that order.
             cursor.execute(f"{head}SELECT * FROM unnest({_arrays(fields)}){tail}", _columns(fields, rows))
             return [row[0] for row in cursor.fetchall()] if returning else []
-        per_statement = max(1, connection.features.max_query_params // len(fields))
-        one_row = "(" + ",".join([PLACEHOLDER] * len(fields)) + ")"
+        # A value every row shares (a default, the time of the write) is bound once, not once per row: a
+        # third of an event's columns, and binding is most of what a row costs SQLite besides its indexes.
+        columns = _columns(fields, rows)
+        shared = [len(rows) > 1 and _shared(column) for column in columns]
+        if shared.count(True) in (0, len(columns)):
+            shared = [False] * len(columns)
+        varying = [column for column, same in zip(columns, shared, strict=True) if not same]
+        constants = [column[0] for column, same in zip(columns, shared, strict=True) if same]
+        names = iter(range(1, len(varying) + 1))
+        picks = ", ".join(PLACEHOLDER if same else f"column{next(names)}" for same in shared)
+        per_statement = max(1, (connection.features.max_query_params - len(constants)) // len(varying))
+        one_row = "(" + ",".join([PLACEHOLDER] * len(varying)) + ")"
         for start in range(0, len(rows), per_statement):
-            chunk = rows[start : start + per_statement]
-            cursor.execute(f"{head}VALUES {','.join([one_row] * len(chunk))}{tail}", _params(fields, chunk))
+            end = min(start + per_statement, len(rows))
+            listed = f"VALUES {','.join([one_row] * (end - start))}"
+            sql = f"{head}SELECT {picks} FROM ({listed}){tail}" if constants else f"{head}{listed}{tail}"
+            chunk = chain.from_iterable(zip(*(column[start:end] for column in varying), strict=True))
+            cursor.execute(sql, [*constants, *chunk])
             if returning:
                 ids.extend(row[0] for row in cursor.fetchall())
     return ids
+
+
+def _shared(column: list) -> bool:
+    """Every value the very same object (equal is not enough: 1, 1.0 and True are equal, 0.0 and -0.0 too,
+    and are not stored alike); what rows share comes from one default or one stamp, so it is that object."""
+    return len(set(map(id, column))) == 1
 
 
 def update_rows(model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence]) -> None:
