@@ -185,6 +185,15 @@ def oracle(event: Event, subject: str = "occurrence") -> str:
         ("claim_about", "outsider", 2, "asserts", "casualties", "side_a", (20, 30), "orm"),
     ]
 )
+# Two parties asserting who was behind it, with death tolls that cannot both be true: attribution is claimed
+# (the tolls dispute the casualties, not the perpetrator).
+@example(
+    steps=[
+        ("claim", "A", 0, "asserts", "api"),
+        ("claim_about", "A", 0, "asserts", "attribution", "", (0, 0), "api"),
+        ("claim_about", "B", 0, "asserts", "attribution", "", (6, 6), "orm"),
+    ]
+)
 def test_status_is_always_what_the_rules_say(django_user_model, steps):
     with transaction.atomic():
         World(django_user_model).run(steps)

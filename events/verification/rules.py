@@ -193,7 +193,11 @@ def derive(
         else:
             about = [c for c in claims if c.subject == subject]
         if about:
-            subjects[subject] = _subject_result(subject, _judge(about, party_ids, links, sides=sides), sides)
+            # Whose dead, and figures that cannot both be true, are casualty matters: two parties giving
+            # different death tolls while both asserting who was behind an attack do not dispute who it was.
+            casualties = sides if subject == Claim.Subject.CASUALTIES else None
+            judged = _judge(about, party_ids, links, sides=casualties)
+            subjects[subject] = _subject_result(subject, judged, sides)
     if verdict:
         # The reviewer's identity is not part of the public reason; verdict_by records it for staff.
         status, reason = (
