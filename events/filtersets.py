@@ -26,7 +26,7 @@ from sources.models import Report, Source
 from .claimants import claims_made_by
 from .models import Claim, Event, EventActor, EventType, SubEventType, Verification
 from .precision import DatePrecision, GeoPrecision
-from .search import matching_ids
+from .search import matching
 
 TYPE_FILTERS = ("event_type", "sub_event_type")
 DATE_FILTERS = ("date_after", "date_before")
@@ -293,12 +293,8 @@ class EventFilterSet(FilterSet):
         )
         # The summary and notes through the text index (every word, as a word or its start); a text with
         # no words at all (punctuation) as a substring.
-        indexed = matching_ids(text, connections[queryset.db].vendor)
-        in_text = (
-            Q(pk__in=indexed)
-            if indexed is not None
-            else Q(summary__icontains=text) | Q(notes__icontains=text)
-        )
+        indexed = matching(text, connections[queryset.db].vendor)
+        in_text = indexed if indexed is not None else Q(summary__icontains=text) | Q(notes__icontains=text)
         # The places and actors that match are read first (one short scan each), and only a branch that found
         # some joins the text condition. Written as one OR of subqueries, the planner cannot tell how many
         # events they give (PostgreSQL guessed half the actors match) and read every event with a common word
