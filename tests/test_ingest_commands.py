@@ -227,3 +227,16 @@ def test_an_export_to_a_file_shows_its_progress_on_a_terminal_only(tmp_path, mon
         call_command("export_events", "-o", str(tmp_path / "out.csv"), stdout=io.StringIO(), stderr=stream)
         assert ("MB/s" in stream.getvalue()) is shown
         assert "Wrote" in stream.getvalue()
+
+
+def test_new_places_get_their_ids_in_the_order_the_file_names_them(tmp_path):
+    """The same file gives the same ids on every run: new places are created in file order, not in the
+    order of a set (which follows Python's hash seed)."""
+    towns = [f"Town {n:02d}" for n in range(40)]
+    rows = [
+        {**ACLED_BASE[0], "event_id_cnty": f"AFG9{n:04d}", "admin3": "", "location": town}
+        for n, town in enumerate(towns)
+    ]
+    run("import_acled", str(write(tmp_path, to_bytes(ACLED_COLUMNS, rows))))
+    created = list(Location.objects.filter(name__in=towns).order_by("pk").values_list("name", flat=True))
+    assert created == towns

@@ -226,7 +226,9 @@ class _Resolver:
             self._load_places_of(self.countries[_country_key(ref)].pk)
         # Rows name few distinct places: walk each distinct (country, names) once, level by level.
         chain_of = {key: (_country_key(key[0]), _place_names(key[1])) for key in keys}
-        chains = set(chain_of.values())
+        # In the order rows first name them, so that new places get their ids in file order (a set's order
+        # follows the hash seed: the same file gave other ids on every run).
+        chains = list(dict.fromkeys(chain_of.values()))
         reached = {chain: self.countries[chain[0]] for chain in chains}
         parents: dict[int, Location] = {}
         for depth, level in enumerate(PLACE_LEVELS):
