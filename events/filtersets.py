@@ -86,6 +86,16 @@ def events_with_actor(actors, role: str | None = None) -> Q:
 LISTED_MATCHES = 500
 
 
+def _matched(found):
+    """What `found` (places or actors) matched, for an `__in` lookup: their ids (up to LISTED_MATCHES), the
+    subquery that finds them when there are more, None when there are none."""
+    found = found.order_by()
+    ids = list(found.values_list("pk", flat=True)[: LISTED_MATCHES + 1])
+    if not ids:
+        return None
+    return ids if len(ids) <= LISTED_MATCHES else found.values("pk")
+
+
 class EventFilterSet(FilterSet):
     date_after = IsoDateFilter(
         field_name="date_end",
@@ -300,17 +310,10 @@ class EventFilterSet(FilterSet):
         # events they give (PostgreSQL guessed half the actors match) and read every event with a common word
         # before the first page: 1.2 s for a word in every event at 100,000 events, 2 ms as the text alone.
         condition = in_text
-        place_ids = list(places.order_by().values_list("pk", flat=True)[: LISTED_MATCHES + 1])
-        if place_ids:
-            listed = len(place_ids) <= LISTED_MATCHES
-            condition |= Q(location_id__in=place_ids if listed else places.order_by().values("pk"))
-        actor_ids = list(actors.order_by().values_list("pk", flat=True)[: LISTED_MATCHES + 1])
-        if actor_ids:
-            listed = len(actor_ids) <= LISTED_MATCHES
-            roles = EventActor.objects.filter(
-                actor__in=actor_ids if listed else actors.order_by().values("pk")
-            )
-            condition |= Q(pk__in=roles.values("event_id"))
+        if (place_ids := _matched(places)) is not None:
+            condition |= Q(location_id__in=place_ids)
+        if (actor_ids := _matched(actors)) is not None:
+            condition |= Q(pk__in=EventActor.objects.filter(actor__in=actor_ids).values("event_id"))
         return queryset.filter(condition)
 
 

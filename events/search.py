@@ -17,7 +17,16 @@ from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
 
 TABLE = "events_event_fts"
-DOCUMENT = "to_tsvector('simple'::regconfig, \"summary\" || ' ' || \"notes\")"
+
+
+def document(table: str = "") -> str:
+    """The indexed text of an event, with its columns qualified by `table` when given (the same expression
+    for PostgreSQL, so its index serves either)."""
+    prefix = f'"{table}".' if table else ""
+    return f"to_tsvector('simple'::regconfig, {prefix}\"summary\" || ' ' || {prefix}\"notes\")"
+
+
+DOCUMENT = document()
 PG_INDEX = "event_text_search"
 
 SQLITE_TRIGGERS = {
@@ -57,10 +66,8 @@ def matching(text: str, vendor: str) -> Q | None:
         return Q(pk__in=RawSQL(f"SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH %s", (query,)))
     if vendor == "postgresql":
         query = " & ".join(f"{term}:*" for term in terms)
-        document = DOCUMENT.replace('"summary"', '"events_event"."summary"').replace(
-            '"notes"', '"events_event"."notes"'
-        )
-        return Q(RawSQL(f"{document} @@ to_tsquery('simple', %s)", (query,), output_field=BooleanField()))
+        condition = f"{document('events_event')} @@ to_tsquery('simple', %s)"
+        return Q(RawSQL(condition, (query,), output_field=BooleanField()))
     return None
 
 
