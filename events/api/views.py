@@ -159,7 +159,7 @@ class EventViewSet(ResourceViewSet):
         return renderers
 
     def prepare_rows(self, rows):
-        if rows and isinstance(rows[0], dict) and "location__path" in rows[0]:
+        if rows and isinstance(rows[0], dict):
             attach(rows)
 
     def retrieve(self, request, *args, **kwargs):
@@ -193,7 +193,8 @@ class EventViewSet(ResourceViewSet):
             # Only the keys of this ordering: each column read is also a value to convert (a timestamp's
             # costs more than its read).
             names = dict.fromkeys(["id", *(key.name for key in self.get_order_keys(request))])
-            keys = self.paginate_queryset(queryset.values(*names))
+            # The paginator itself: the rows are not records for prepare_rows to complete.
+            keys = self.paginator.paginate_queryset(queryset.values(*names), request, view=self)
             return self.get_paginated_response(event_json_fragments([key["id"] for key in keys], queryset.db))
         export = EXPORTS.get(request.accepted_renderer.format)
         if export is None:
