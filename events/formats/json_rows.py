@@ -11,11 +11,13 @@ The statement is `projection.statement`'s: the page's ids in order, the event wi
 place and enclosing areas by parent join.
 """
 
+import functools
+
 import orjson
 from django.db import connections
 
 from ..models import SUBJECT_PREFIXES
-from .projection import ANCESTOR_ALIASES, EVENT_ACTORS, Dialect, Fragments, Projection, statement
+from .projection import ANCESTOR_ALIASES, EVENT_ACTORS, EVENT_TAGS, Dialect, Fragments, Projection, statement
 
 
 class JsonText:
@@ -129,11 +131,7 @@ def json_projection(dialect: Dialect) -> Projection:
             "civilian_targeting": j.flag("e.civilian_targeting"),
             "summary": j.value("e.summary"),
             "notes": j.value("e.notes"),
-            "tags": j.array(
-                j.value("t.name"),
-                "FROM events_event_tags et2 JOIN events_tag t ON t.id = et2.tag_id WHERE et2.event_id = e.id",
-                "t.name",
-            ),
+            "tags": j.array(j.value("t.name"), EVENT_TAGS, "t.name"),
             "acled_event_id": j.value("e.acled_event_id"),
             "ucdp_ged_id": j.value("e.ucdp_ged_id"),
             "verification": {
@@ -155,8 +153,8 @@ def json_projection(dialect: Dialect) -> Projection:
         "lon": "e.longitude",
         "plat": point["lat"],
         "plon": point["lon"],
+        "tail": tail,
     }
-    inner["tail"] = tail
     return Projection(inner, ["q.head", "q.lat", "q.lon", "q.plat", "q.plon", "q.tail"])
 
 
@@ -164,7 +162,10 @@ def _number(value) -> str:
     return "null" if value is None else orjson.dumps(value).decode()
 
 
-_statements: dict[str, str] = {}
+@functools.cache
+def _statement(vendor: str) -> str:
+    dialect = Dialect(vendor)
+    return statement(dialect, json_projection(dialect))
 
 
 def event_json_fragments(ids: list[int], alias: str) -> list[orjson.Fragment]:
@@ -173,12 +174,8 @@ def event_json_fragments(ids: list[int], alias: str) -> list[orjson.Fragment]:
     if not ids:
         return []
     connection = connections[alias]
-    dialect = Dialect(connection.vendor)
-    sql = _statements.get(dialect.vendor)
-    if sql is None:
-        sql = _statements[dialect.vendor] = statement(dialect, json_projection(dialect))
     with connection.cursor() as cursor:
-        cursor.execute(sql, [dialect.ids_param(ids)])
+        cursor.execute(_statement(connection.vendor), [Dialect(connection.vendor).ids_param(ids)])
         rows = cursor.fetchall()
     return [
         orjson.Fragment(

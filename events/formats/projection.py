@@ -42,8 +42,10 @@ from .ucdp import NON_STATE, ONE_SIDED, STATE_BASED, UCDP_COLUMNS
 CHUNK_SIZE = 2000
 ANCESTOR_ALIASES = ("p1", "p2", "p3", "p4")  # a place is at most level 4 and only countries are roots
 CHAIN = ("l", *ANCESTOR_ALIASES)  # the place, then its enclosing areas, nearest first
-# The event's actors (ea, a) and its claims with their reports and sources (c, r, s), for subqueries.
+# The event's actors (ea, a), its tags (t) and its claims with their reports and sources (c, r, s), for
+# subqueries.
 EVENT_ACTORS = "FROM events_eventactor ea JOIN actors_actor a ON a.id = ea.actor_id WHERE ea.event_id = e.id"
+EVENT_TAGS = "FROM events_event_tags et2 JOIN events_tag t ON t.id = et2.tag_id WHERE et2.event_id = e.id"
 EVENT_CLAIMS = (
     "FROM events_claim c JOIN sources_report r ON r.id = c.report_id "
     "JOIN sources_source s ON s.id = r.source_id WHERE c.event_id = e.id"
@@ -165,7 +167,7 @@ class Fragments:
         return self.d.joined(
             "t.name",
             "; ",
-            "FROM events_event_tags et2 JOIN events_tag t ON t.id = et2.tag_id WHERE et2.event_id = e.id",
+            EVENT_TAGS,
             "t.name",
         )
 
