@@ -42,14 +42,9 @@ from .ucdp import NON_STATE, ONE_SIDED, STATE_BASED, UCDP_COLUMNS
 CHUNK_SIZE = 2000
 ANCESTOR_ALIASES = ("p1", "p2", "p3", "p4")  # a place is at most level 4 and only countries are roots
 CHAIN = ("l", *ANCESTOR_ALIASES)  # the place, then its enclosing areas, nearest first
-# The event's actors (ea, a), its tags (t) and its claims with their reports and sources (c, r, s), for
-# subqueries.
+# The event's actors (ea, a) and its tags (t), for subqueries.
 EVENT_ACTORS = "FROM events_eventactor ea JOIN actors_actor a ON a.id = ea.actor_id WHERE ea.event_id = e.id"
 EVENT_TAGS = "FROM events_event_tags et2 JOIN events_tag t ON t.id = et2.tag_id WHERE et2.event_id = e.id"
-EVENT_CLAIMS = (
-    "FROM events_claim c JOIN sources_report r ON r.id = c.report_id "
-    "JOIN sources_source s ON s.id = r.source_id WHERE c.event_id = e.id"
-)
 
 
 def quote(text: str) -> str:
@@ -93,6 +88,16 @@ class Dialect:
             f"(SELECT group_concat(v, {quote(separator)}) FROM (SELECT {value} AS v {source} "
             f"ORDER BY {', '.join(order)}))"
         )
+
+    def aggregate(self, value: str, separator: str, order: str, where: str | None = None) -> str:
+        """An aggregate joining `value` by `separator` over a group's rows in `order` (NULL when none), for a
+        GROUP BY over rows a subquery hands over in that order: PostgreSQL sorts each group itself; SQLite
+        3.40 has no ORDER BY inside an aggregate, and its group_concat takes the rows in the order the
+        subquery gives them (its sorter keeps rows with the same group key in the order they came)."""
+        only = f" FILTER (WHERE {where})" if where else ""
+        if self.postgres:
+            return f"string_agg({value}, {quote(separator)} ORDER BY {order}){only}"
+        return f"group_concat({value}, {quote(separator)}){only}"
 
     def neutral(self, value: str) -> str:
         """The text with a leading apostrophe when a spreadsheet would run it as a formula (`neutralised`).
@@ -139,13 +144,43 @@ class Dialect:
         return f"GREATEST({a}, {b})" if self.postgres else f"max({a}, {b})"
 
     def ids(self) -> str:
-        """The chunk's ids with their position, from one parameter (a JSON array / an array)."""
+        """The chunk's ids with their position, from one parameter (a JSON array / an array), as the common
+        table `j` (id, n): the statement reads it, and so do the per-chunk lists (`Listing`)."""
         if self.postgres:
-            return "unnest(%s::bigint[]) WITH ORDINALITY AS j(id, n)"
-        return "(SELECT CAST(value AS integer) AS id, key AS n FROM json_each(%s)) j"
+            return "WITH j AS (SELECT * FROM unnest(%s::bigint[]) WITH ORDINALITY AS ids(id, n))"
+        return "WITH j AS (SELECT CAST(value AS integer) AS id, key AS n FROM json_each(%s))"
 
     def ids_param(self, ids: list[int]):
         return ids if self.postgres else json.dumps(ids)
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Lists per event for a whole chunk at once: `rows` (SELECT … AS eid, … AS k, … over the chunk's events,
+    `IN (SELECT id FROM j)`) ordered by event and then k, grouped by event into `columns` (aggregates over
+    the rows as alias x, by name), and left-joined to the events as `alias`. One pass per chunk instead of
+    a correlated subquery per event and list (each with sorters of its own when the list is grouped)."""
+
+    alias: str
+    rows: str
+    columns: dict[str, str]
+
+    def join(self, dialect: Dialect) -> str:
+        aggregates = ", ".join(f"{sql} AS {name}" for name, sql in self.columns.items())
+        # The fence keeps the ORDER BY (a subquery with a LIMIT is never flattened nor its order dropped).
+        return (
+            f"LEFT JOIN (SELECT x.eid, {aggregates} FROM ({self.rows} ORDER BY eid, k {fence(dialect)}) x "
+            f"GROUP BY x.eid) {self.alias} ON {self.alias}.eid = e.id"
+        )
+
+    def __getitem__(self, name: str) -> str:
+        assert name in self.columns, name
+        return f"{self.alias}.{name}"
+
+
+def fence(dialect: Dialect) -> str:
+    """OFFSET 0 keeps a subquery a query of its own: neither planner merges it into the enclosing one."""
+    return "LIMIT ALL OFFSET 0" if dialect.postgres else "LIMIT -1 OFFSET 0"
 
 
 class Fragments:
@@ -155,13 +190,46 @@ class Fragments:
     def __init__(self, dialect: Dialect):
         self.d = dialect
 
-    def roles(self, role: str) -> str:
-        """The names of the actors in one role, '; '-joined, in the order recorded (as `attach` reads them)."""
-        return self.d.joined("a.name", "; ", f"{EVENT_ACTORS} AND ea.role = {quote(role)}", "ea.id")
+    def actors(self, **more: str) -> Listing:
+        """The chunk's actors, per event: `<role>` columns hold the names of the actors in each role,
+        '; '-joined, in the order recorded (as `attach` reads them); `more` adds aggregates over the rows
+        (x.k, the record's id; x.role; x.name; x.kind)."""
+        names = {
+            role.value: self.d.aggregate("x.name", "; ", "x.k", f"x.role = {quote(role)}")
+            for role in EventActor.Role
+        }
+        return Listing(
+            "act",
+            "SELECT ea.event_id AS eid, ea.id AS k, ea.role AS role, a.name AS name, a.kind AS kind "
+            "FROM events_eventactor ea JOIN actors_actor a ON a.id = ea.actor_id "
+            "WHERE ea.event_id IN (SELECT id FROM j)",
+            {**names, **more},
+        )
 
-    def first_actor(self, role: str, value: str) -> str:
-        """`value` of the first actor recorded in a role (alias a)."""
-        return f"(SELECT {value} {EVENT_ACTORS} AND ea.role = {quote(role)} ORDER BY ea.id LIMIT 1)"
+    @staticmethod
+    def first_actor(role: str, code: dict[str, int]) -> str:
+        """An aggregate over `actors()` rows: `code[kind]` of the first actor recorded in a role, for
+        `first_code` to read. The least record id wins and its code (0-14, 15 for none) rides in the low
+        four bits, so one min() finds both."""
+        assert all(0 <= value < 15 for value in code.values())
+        return f"min(x.k * 16 + {case('x.kind', code, '15')}) FILTER (WHERE x.role = {quote(role)})"
+
+    @staticmethod
+    def first_code(column: str) -> str:
+        return f"NULLIF({column} %% 16, 15)"  # %% is % once the parameters are in
+
+    def claims(self, alias: str, columns: dict[str, str], **grouped: str) -> Listing:
+        """The chunk's claims with their reports and sources (c, r, s), grouped per event by `grouped` (name:
+        expression) into rows that carry k, the first claim's id, for `columns` to aggregate."""
+        keys = ", ".join(grouped.values())
+        values = ", ".join(f"{sql} AS {name}" for name, sql in grouped.items())
+        return Listing(
+            alias,
+            f"SELECT c.event_id AS eid, min(c.id) AS k, {values} FROM events_claim c "
+            "JOIN sources_report r ON r.id = c.report_id JOIN sources_source s ON s.id = r.source_id "
+            f"WHERE c.event_id IN (SELECT id FROM j) GROUP BY c.event_id, {keys}",
+            columns,
+        )
 
     def tags(self) -> str:
         return self.d.joined(
@@ -196,6 +264,7 @@ class Projection:
 
     inner: dict[str, str]
     outer: list[str]
+    listings: tuple[Listing, ...] = ()
 
 
 def statement(dialect: Dialect, projection: Projection) -> str:
@@ -204,15 +273,15 @@ def statement(dialect: Dialect, projection: Projection) -> str:
         for parent, alias in zip(CHAIN, ANCESTOR_ALIASES, strict=False)
     )
     inner = ", ".join(f"{sql} AS {name}" for name, sql in projection.inner.items())
-    # OFFSET 0 keeps the inner query a query of its own (neither planner merges it into the outer one, which
-    # would copy each subquery into every place its value is used).
-    fence = "LIMIT ALL OFFSET 0" if dialect.postgres else "LIMIT -1 OFFSET 0"
+    listings = " ".join(listing.join(dialect) for listing in projection.listings)
+    # The fence keeps the inner query a query of its own (merged into the outer one, each subquery would be
+    # copied into every place its value is used).
     return (
-        f"SELECT {', '.join(projection.outer)} FROM (SELECT j.n AS n_, {inner} "
-        f"FROM {dialect.ids()} JOIN events_event e ON e.id = j.id "
+        f"{dialect.ids()} SELECT {', '.join(projection.outer)} FROM (SELECT j.n AS n_, {inner} "
+        "FROM j JOIN events_event e ON e.id = j.id "
         "JOIN events_eventtype et ON et.id = e.event_type_id "
         "JOIN events_subeventtype st ON st.id = e.sub_event_type_id "
-        f"JOIN locations_location l ON l.id = e.location_id {ancestors} {fence}) q "
+        f"JOIN locations_location l ON l.id = e.location_id {ancestors} {listings} {fence(dialect)}) q "
         "ORDER BY q.n_"
     )
 
@@ -222,11 +291,13 @@ def flat_projection(dialect: Dialect, *, for_csv: bool) -> Projection:
     as Python writes a bool; for GeoJSON, values are as the record holds them."""
     f = Fragments(dialect)
     d = dialect
+    actors = f.actors()
+    Role = EventActor.Role
     inner = {
         "id": "e.id", "ds": d.date("e.date_start"), "de": d.date("e.date_end"), "dp": "e.date_precision",
         "etn": "et.name", "stn": "st.name",
-        "a1": f.roles(EventActor.Role.SIDE_A), "aa1": f.roles(EventActor.Role.ASSOCIATED_A),
-        "a2": f.roles(EventActor.Role.SIDE_B), "aa2": f.roles(EventActor.Role.ASSOCIATED_B),
+        "a1": actors[Role.SIDE_A], "aa1": actors[Role.ASSOCIATED_A],
+        "a2": actors[Role.SIDE_B], "aa2": actors[Role.ASSOCIATED_B],
         "country": f.at_level(0, "name"), "iso3": f.at_level(0, "iso3"), "adm1": f.at_level(1, "name"),
         "adm2": f.at_level(2, "name"), "adm3": f.at_level(3, "name"), "loc": "l.name", "loc_id": "l.id",
         "pcode": "l.pcode", **f.point(),
@@ -254,7 +325,7 @@ def flat_projection(dialect: Dialect, *, for_csv: bool) -> Projection:
         "q.v", text("q.vr"), "q.av", "q.cv", "q.tv", "q.ir",
         text("q.summary"), text("q.notes"), listed("tags"), text("q.acled"), "q.ucdp", "q.created", "q.updated",
     ]  # fmt: skip
-    return Projection(inner, outer)
+    return Projection(inner, outer, (actors,))
 
 
 def lookup(expression: str, table: dict[str, object]) -> str:
@@ -278,20 +349,37 @@ def acled_projection(dialect: Dialect) -> Projection:
     """`acled.ACLED_COLUMNS`, as `acled_row` fills them (see there for what is derived and how)."""
     f = Fragments(dialect)
     d = dialect
-    code = case("a.kind", {str(kind): value for kind, value in Actor.ACLED_INTER_CODES.items()})
-    # Reports in the order their first claim was recorded, each once; their sources, each once, in that order.
+    Role = EventActor.Role
+    codes = {str(kind): value for kind, value in Actor.ACLED_INTER_CODES.items()}
+    actors = f.actors(i1=f.first_actor(Role.SIDE_A, codes), i2=f.first_actor(Role.SIDE_B, codes))
+    # Reports in the order their first claim was recorded, each once; their sources, each once, in that
+    # order; the sources' scales, each once, in the order of the first claim citing one.
     label = case("s.scale", {str(scale): text for scale, text in SCALE_LABELS.items()}, "''")
+    names = d.aggregate("x.name", "; ", "x.k")
+    if d.postgres:
+        sources = f.claims("src", {"names": names}, id="s.id", name="s.name")
+        scales = f.claims("scl", {"labels": d.aggregate("x.label", "-", "x.k", "x.label <> ''")}, label=label)
+        listings = (actors, sources, scales)
+    else:
+        # One pass: a scale is listed where the first source of that scale is. SQLite's DISTINCT aggregate
+        # takes each value the first time a row brings it, in row order; its separator is always ',', which
+        # no label holds.
+        assert not any("," in text for text in SCALE_LABELS.values())
+        labels = "replace(group_concat(DISTINCT NULLIF(x.label, '')), ',', '-')"
+        sources = scales = f.claims(
+            "src", {"names": names, "labels": labels}, id="s.id", name="s.name", label=label
+        )
+        listings = (actors, sources)
     inner = {
         "id": "e.id", "acled": "e.acled_event_id", "ds": d.date("e.date_start"), "yr": d.year("e.date_start"),
         "dp": "e.date_precision", "ets": "et.slug", "sts": "st.slug", "etn": "et.name", "stn": "st.name",
-        "a1": f.roles(EventActor.Role.SIDE_A), "aa1": f.roles(EventActor.Role.ASSOCIATED_A),
-        "a2": f.roles(EventActor.Role.SIDE_B), "aa2": f.roles(EventActor.Role.ASSOCIATED_B),
-        "i1": f.first_actor(EventActor.Role.SIDE_A, code), "i2": f.first_actor(EventActor.Role.SIDE_B, code),
+        "a1": actors[Role.SIDE_A], "aa1": actors[Role.ASSOCIATED_A],
+        "a2": actors[Role.SIDE_B], "aa2": actors[Role.ASSOCIATED_B],
+        "i1": f.first_code(actors["i1"]), "i2": f.first_code(actors["i2"]),
         "ct": "e.civilian_targeting", "ciso3": f.at_level(0, "iso3"), "cname": f.at_level(0, "name"),
         "adm1": f.at_level(1, "name"), "adm2": f.at_level(2, "name"), "adm3": f.at_level(3, "name"),
         "loc": "l.name", "lat": f.point()["lat"], "lon": f.point()["lon"], "gp": "e.geo_precision",
-        "sources": d.joined("s.name", "; ", f"{EVENT_CLAIMS} GROUP BY s.id, s.name", "min(c.id)"),
-        "scales": d.joined(label, "-", f"{EVENT_CLAIMS} AND {label} <> '' GROUP BY {label}", "min(c.id)"),
+        "sources": sources["names"], "scales": scales["labels"],
         "notes": "e.notes", "summary": "e.summary", "fb": "e.fatalities_best", "tags": f.tags(),
         "updated": d.epoch("e.updated_at"),
     }  # fmt: skip
@@ -314,26 +402,31 @@ def acled_projection(dialect: Dialect) -> Projection:
         n("CASE WHEN q.notes <> '' THEN q.notes ELSE q.summary END"), "COALESCE(q.fb, 0)",
         n("COALESCE(q.tags, '')"), "q.updated",
     ]  # fmt: skip
-    return Projection(inner, outer)
+    return Projection(inner, outer, listings)
 
 
 def ucdp_projection(dialect: Dialect) -> Projection:
     """`ucdp.UCDP_COLUMNS`, as `ucdp_row` fills them; the columns this system does not keep are empty."""
     f = Fragments(dialect)
     d = dialect
-    sides = f"{quote(EventActor.Role.SIDE_A)}, {quote(EventActor.Role.SIDE_B)}"
-    state = quote(Actor.Kind.STATE_FORCES)
-    state_side = f"EXISTS (SELECT 1 {EVENT_ACTORS} AND ea.role IN ({sides}) AND a.kind = {state})"
+    Role = EventActor.Role
+    sides = f"{quote(Role.SIDE_A)}, {quote(Role.SIDE_B)}"
+    state = f"x.kind = {quote(Actor.Kind.STATE_FORCES)} AND x.role IN ({sides})"
+    actors = f.actors(state=f"max(CASE WHEN {state} THEN 1 ELSE 0 END)")  # state forces on either side
     # Each report once, in the order its first claim was recorded (`attach_reports`).
-    reports = f"{EVENT_CLAIMS} GROUP BY r.id, s.name, r.title, r.published_on"
+    reports = f.claims(
+        "rep",
+        {
+            "n": "count(*)", "offices": d.aggregate("x.office", "; ", "x.k"),
+            "dates": d.aggregate("x.day", "; ", "x.k"), "headlines": d.aggregate("x.title", "; ", "x.k"),
+        },
+        id="r.id", office="s.name", day=f"COALESCE({d.date('r.published_on')}, '')", title="r.title",
+    )  # fmt: skip
     inner = {
         "ucdp": "e.ucdp_ged_id", "yr": d.year("e.date_start"), "ets": "et.slug",
-        "state": f"CASE WHEN et.slug = 'battles' THEN {state_side} END",
-        "a1": f.roles(EventActor.Role.SIDE_A), "a2": f.roles(EventActor.Role.SIDE_B),
-        "nsrc": "(SELECT count(DISTINCT c.report_id) FROM events_claim c WHERE c.event_id = e.id)",
-        "offices": d.joined("s.name", "; ", reports, "min(c.id)"),
-        "dates": d.joined(f"COALESCE({d.date('r.published_on')}, '')", "; ", reports, "min(c.id)"),
-        "headlines": d.joined("r.title", "; ", reports, "min(c.id)"),
+        "state": f"CASE WHEN et.slug = 'battles' THEN COALESCE({actors['state']}, 0) = 1 END",
+        "a1": actors[Role.SIDE_A], "a2": actors[Role.SIDE_B], "nsrc": f"COALESCE({reports['n']}, 0)",
+        "offices": reports["offices"], "dates": reports["dates"], "headlines": reports["headlines"],
         "gp": "e.geo_precision", "lvl": "l.level", "loc": "l.name", "notes": "e.notes",
         "adm1": f.at_level(1, "name"), "adm2": f.at_level(2, "name"), "lat": f.point()["lat"],
         "lon": f.point()["lon"], "cname": f.at_level(0, "name"), "dp": "e.date_precision",
@@ -356,7 +449,7 @@ def ucdp_projection(dialect: Dialect) -> Projection:
         n("COALESCE(q.adm2, '')"), "q.lat", "q.lon", empty, empty, n("COALESCE(q.cname, '')"), empty, empty,
         empty, "q.dp", "q.ds", "q.de", empty, empty, empty, empty, "q.fb", "q.fh", "q.fl", empty, empty,
     ]  # fmt: skip
-    return Projection(inner, outer)
+    return Projection(inner, outer, (actors, reports))
 
 
 READERS = 2  # threads that read and render chunks, each on a connection of its own (this machine has 2 cores)
