@@ -491,17 +491,22 @@ class EventActor(models.Model):
 
     Role = EventActorRole
 
-    # Lookups by event use the (event, role) index of Meta, which also lists an event's actors in a role in
-    # the order recorded without a sort (the exports' actor columns, one subquery per role and event).
+    # Lookups by event use the (event, role, id, actor) index of Meta: it lists an event's actors in a role
+    # in the order recorded without a sort (a JSON page's actors), and an export reads a chunk's actors
+    # from it alone. Lookups by actor use the (actor, event) index: "events with this actor" reads the event
+    # ids from the index alone, not from each row of this table.
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="event_actors", db_index=False)
-    actor = models.ForeignKey(Actor, on_delete=models.PROTECT, related_name="event_roles")
+    actor = models.ForeignKey(Actor, on_delete=models.PROTECT, related_name="event_roles", db_index=False)
     role = models.CharField(max_length=16, choices=Role.choices, help_text="The actor's part in the event.")
 
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["role", "id"]
-        indexes = [models.Index(fields=["event", "role"], name="event_actor_event_role")]
+        indexes = [
+            models.Index(fields=["event", "role", "id", "actor"], name="event_actor_event_role_actor"),
+            models.Index(fields=["actor", "event"], name="event_actor_actor_event"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["event", "actor"], name="event_actor_once_per_event"),
             models.CheckConstraint(
@@ -550,8 +555,13 @@ class Claim(models.Model):
 
     QUOTE_MAX_LENGTH = CLAIM_QUOTE_MAX_LENGTH
 
+    # Lookups by event use the (event, report) index of Meta: an export reads a chunk's reports from it alone.
     event = models.ForeignKey(
-        Event, on_delete=models.CASCADE, related_name="claims", help_text="The event the claim is about."
+        Event,
+        on_delete=models.CASCADE,
+        related_name="claims",
+        db_index=False,
+        help_text="The event the claim is about.",
     )
     report = models.ForeignKey(
         Report, on_delete=models.PROTECT, related_name="claims", help_text="The report the claim was made in."
@@ -615,6 +625,7 @@ class Claim(models.Model):
 
     class Meta:
         ordering = ["claimed_on", "id"]
+        indexes = [models.Index(fields=["event", "report"], name="claim_event_report")]
         constraints = [
             models.CheckConstraint(condition=_choice_known("stance", ClaimStance), name="claim_stance_known"),
             models.CheckConstraint(

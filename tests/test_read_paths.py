@@ -227,3 +227,34 @@ def test_a_countrys_monthly_statistics_are_read_from_the_place_index_alone(clien
     assert read and read <= {Event._meta.get_field(name).column for name in index.fields}, read
     if connection.vendor == "sqlite":  # PostgreSQL's choice also weighs how much of a test table is vacuumed
         assert "COVERING INDEX event_location_date" in _plan(sql)
+
+
+def test_the_events_of_an_actor_are_read_from_the_actor_index_alone(client):
+    """The actor filter finds its events' ids in the (actor, event) index, without reading the role table."""
+    event = f.EventFactory()
+    actor = f.ActorFactory()
+    event.event_actors.create(actor=actor, role="side_a")
+    plan = _plan(_main_query(client, actor=actor.pk))
+    assert "event_actor_actor_event" in plan, plan
+    if connection.vendor == "sqlite":
+        assert "COVERING INDEX event_actor_actor_event" in plan, plan
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="how SQLite plans an export's chunk")
+@pytest.mark.parametrize("name", ["acled", "ucdp", "csv"])
+def test_an_exports_lists_are_read_from_covering_indexes(name):
+    """A chunk's actors and reports come from indexes that hold them: no row of the role or claim table is
+    read to find them."""
+    from events.formats import projection
+
+    projections = {"acled": projection.acled_projection, "ucdp": projection.ucdp_projection,
+                   "csv": lambda d: projection.flat_projection(d, for_csv=True)}  # fmt: skip
+    dialect = projection.Dialect(connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "EXPLAIN QUERY PLAN " + projection.statement(dialect, projections[name](dialect)), ["[1]"]
+        )
+        plan = "\n".join(row[3] for row in cursor.fetchall())
+    assert "COVERING INDEX event_actor_event_role_actor" in plan, plan
+    if name != "csv":
+        assert "COVERING INDEX claim_event_report" in plan, plan
