@@ -65,7 +65,7 @@ def every_kind_of_event(tmp_path) -> None:
     # numeric code) and a country ACLED names differently (Brunei Darussalam).
     country = place("Testland", 0, None)
     province = place("-Province", 1, country, latitude=10.5, longitude=20.25, pcode="TL01")
-    district = place("District", 2, province)
+    district = place('District, "north"', 2, province)  # what a CSV cell must quote
     subdistrict = place("Subdistrict", 3, district)
     town = place("=Town", 4, subdistrict)
     kosovo = place("Kosovo", 0, None, iso2="XK", iso3="XKX", latitude=42.6, longitude=20.9)
@@ -83,8 +83,10 @@ def every_kind_of_event(tmp_path) -> None:
         f.EventFactory(location=subdistrict, summary="Subdistrict", notes="-notes", geo_precision=3,
                        latitude=-1.25, longitude=-170.125, acled_event_id="TST1"),
         f.EventFactory(location=district, summary="District", ucdp_ged_id=99, geo_precision=7,
+                       notes='Said "the market", twice;\nthen\rleft',  # quotes, a comma, line breaks
                        sub_event_type=protest, event_type=protest.event_type),
-        f.EventFactory(location=kosovo, summary="Kosovo", geo_precision=6, sub_event_type=attack,
+        f.EventFactory(location=kosovo, summary="Kosovo", notes="Line one\nline two", geo_precision=6,
+                       sub_event_type=attack,
                        event_type=attack.event_type, fatalities_best=4),
         f.EventFactory(location=bare, summary="\tNo point anywhere", geo_precision=4, date_precision=2,
                        date_end=datetime.date(2022, 5, 8)),
@@ -95,10 +97,11 @@ def every_kind_of_event(tmp_path) -> None:
     event_save(event=events[0], fields=[], actors=[(rebels[2], "side_a"), (rebels[0], "side_a"),
                (police, "side_b"), (rebels[1], "associated_b"), (odd, "associated_a")])  # fmt: skip
     event_save(event=events[1], fields=[], actors=[(odd, "side_a"), (police, "side_b")])
-    event_save(event=events[2], fields=[], actors=[(rebels[1], "side_a")])
+    gamma = f.ActorFactory(name='Gamma, "the Front"')
+    event_save(event=events[2], fields=[], actors=[(rebels[1], "side_a"), (gamma, "side_b")])
     event_save(event=events[3], fields=[], actors=[(rebels[0], "side_a"), (rebels[2], "side_b")])
     # Tags, one a formula; their order is by name.
-    for event, names in ((events[0], ["zulu", "=alpha", "mike"]), (events[3], ["single"])):
+    for event, names in ((events[0], ["zulu", "=alpha", "mike"]), (events[3], ["single", "comma, tag"])):
         event.tags.set([Tag.objects.get_or_create(name=n)[0] for n in names])
     # Claims: one report cited twice, two reports of one source, an undated report, every scale.
     sources = [f.SourceFactory(name=f"{scale.label} outlet", scale=scale) for scale in Source.Scale]
@@ -109,6 +112,8 @@ def every_kind_of_event(tmp_path) -> None:
         f.ClaimFactory(event=events[0], report=report)
     for source in sources[:5]:
         f.ClaimFactory(event=events[1], report=f.ReportFactory(source=source))
+    quoted = f.SourceFactory(name='The "Quoted", outlet', scale=Source.Scale.NATIONAL)
+    f.ClaimFactory(event=events[2], report=f.ReportFactory(source=quoted, title="Two\nlines"))
     # Timestamps: a whole second (no fraction in ISO text) and a fraction.
     Event.objects.filter(pk=events[2].pk).update(
         updated_at=datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)
