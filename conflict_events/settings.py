@@ -247,7 +247,8 @@ REST_FRAMEWORK = {
     "ALLOWED_VERSIONS": ["v1"],
     "DEFAULT_SCHEMA_CLASS": "core.api.schema.ConflictEventsAutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
+    # DRF's rate and key, counted at a constant cost per request (core/api/throttling.py).
+    "DEFAULT_THROTTLE_CLASSES": ["core.api.throttling.AnonWindowThrottle"],
     # Anonymous reads per client address; authenticated users are not throttled.
     "DEFAULT_THROTTLE_RATES": {"anon": ANON_THROTTLE_RATE},
     # The client is the connecting address unless TRUSTED_PROXIES reverse proxies sit in front and append to
