@@ -240,3 +240,22 @@ def test_new_places_get_their_ids_in_the_order_the_file_names_them(tmp_path):
     run("import_acled", str(write(tmp_path, to_bytes(ACLED_COLUMNS, rows))))
     created = list(Location.objects.filter(name__in=towns).order_by("pk").values_list("name", flat=True))
     assert created == towns
+
+
+@pytest.mark.parametrize("threshold,analysed", [(1, True), (10_000, False)], ids=["large", "small"])
+def test_a_large_import_refreshes_postgresqls_statistics(tmp_path, monkeypatch, threshold, analysed):
+    """After an import of many events the planner must not take the tables for what they held before."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from ingest import loader
+
+    monkeypatch.setattr(loader, "ANALYZE_AFTER", threshold)
+    with CaptureQueriesContext(connection) as queries:
+        run("import_acled", str(write(tmp_path, to_bytes(ACLED_COLUMNS, ACLED_BASE))))
+    statements = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("ANALYZE")]
+    if connection.vendor == "postgresql" and analysed:
+        [statement] = statements
+        assert all(table in statement for table in ("events_event,", "events_eventactor", "events_claim"))
+    else:
+        assert statements == []
