@@ -229,15 +229,16 @@ def test_a_countrys_monthly_statistics_are_read_from_the_place_index_alone(clien
         assert "COVERING INDEX event_location_date" in _plan(sql)
 
 
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="how SQLite plans the actor filter")
 def test_the_events_of_an_actor_are_read_from_the_actor_index_alone(client):
-    """The actor filter finds its events' ids in the (actor, event) index, without reading the role table."""
+    """The actor filter finds its events' ids in the (actor, event) index, without reading the role table.
+    (PostgreSQL chooses by its statistics: on a test table of a few rows, probing each event's roles by the
+    (event, actor) constraint's index is as cheap.)"""
     event = f.EventFactory()
     actor = f.ActorFactory()
     event.event_actors.create(actor=actor, role="side_a")
     plan = _plan(_main_query(client, actor=actor.pk))
-    assert "event_actor_actor_event" in plan, plan
-    if connection.vendor == "sqlite":
-        assert "COVERING INDEX event_actor_actor_event" in plan, plan
+    assert "COVERING INDEX event_actor_actor_event" in plan, plan
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="how SQLite plans an export's chunk")
