@@ -143,6 +143,10 @@ class Dialect:
     def greatest(self, a: str, b: str) -> str:
         return f"GREATEST({a}, {b})" if self.postgres else f"max({a}, {b})"
 
+    def fence(self) -> str:
+        """OFFSET 0 keeps a subquery a query of its own: neither planner merges it into the enclosing one."""
+        return "LIMIT ALL OFFSET 0" if self.postgres else "LIMIT -1 OFFSET 0"
+
     def ids(self) -> str:
         """The chunk's ids with their position, from one parameter (a JSON array / an array), as the common
         table `j` (id, n): the statement reads it, and so do the per-chunk lists (`Listing`)."""
@@ -169,18 +173,13 @@ class Listing:
         aggregates = ", ".join(f"{sql} AS {name}" for name, sql in self.columns.items())
         # The fence keeps the ORDER BY (a subquery with a LIMIT is never flattened nor its order dropped).
         return (
-            f"LEFT JOIN (SELECT x.eid, {aggregates} FROM ({self.rows} ORDER BY eid, k {fence(dialect)}) x "
+            f"LEFT JOIN (SELECT x.eid, {aggregates} FROM ({self.rows} ORDER BY eid, k {dialect.fence()}) x "
             f"GROUP BY x.eid) {self.alias} ON {self.alias}.eid = e.id"
         )
 
     def __getitem__(self, name: str) -> str:
         assert name in self.columns, name
         return f"{self.alias}.{name}"
-
-
-def fence(dialect: Dialect) -> str:
-    """OFFSET 0 keeps a subquery a query of its own: neither planner merges it into the enclosing one."""
-    return "LIMIT ALL OFFSET 0" if dialect.postgres else "LIMIT -1 OFFSET 0"
 
 
 class Fragments:
@@ -281,7 +280,7 @@ def statement(dialect: Dialect, projection: Projection) -> str:
         "FROM j JOIN events_event e ON e.id = j.id "
         "JOIN events_eventtype et ON et.id = e.event_type_id "
         "JOIN events_subeventtype st ON st.id = e.sub_event_type_id "
-        f"JOIN locations_location l ON l.id = e.location_id {ancestors} {listings} {fence(dialect)}) q "
+        f"JOIN locations_location l ON l.id = e.location_id {ancestors} {listings} {dialect.fence()}) q "
         "ORDER BY q.n_"
     )
 
