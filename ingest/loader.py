@@ -21,9 +21,13 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
+from actors.models import Actor, ActorAlias
 from core.deferred import deferred
 from core.integrity import integrity_errors_as_validation
+from events.models import Claim, Event, EventActor, Tag
 from events.services.bulk import BATCH_SIZE, EventRow, EventsBulkWriter, RowsRefused, bulk_session
+from locations.models import Location
+from sources.models import Report, Source
 
 from .readers import Reading, Refusal
 
@@ -49,10 +53,10 @@ class ImportReport:
 SHOWN_REFUSALS = 200
 # An import that creates or updates at least this many events refreshes PostgreSQL's planner statistics.
 ANALYZE_AFTER = 1000
-# The tables an import writes (events, their actors, tags and claims, reports, sources, actors, places).
-WRITTEN_TABLES = (
-    "events_event", "events_eventactor", "events_event_tags", "events_claim", "events_tag", "sources_report",
-    "sources_source", "actors_actor", "actors_actoralias", "locations_location",
+# What an import writes: events, their roles, tags and claims, and the reports, sources, tags, actors (and
+# the aliases `--aliases` adds) and places they name.
+WRITTEN_MODELS = (
+    Event, EventActor, Event.tags.through, Claim, Report, Source, Tag, Actor, ActorAlias, Location
 )  # fmt: skip
 
 
@@ -121,12 +125,13 @@ def import_reading(
 def refresh_statistics() -> None:
     """ANALYZE the tables an import wrote, on PostgreSQL. Until autovacuum gets to them, the planner takes a
     table loaded with a million rows for the handful it last counted, and picks plans for that: at 100,000
-    imported events an ACLED export read the whole role table for every chunk of 2,000 (5,979 rows/s;
-    17,473 once analysed). It samples a fixed number of rows per table: about a second at a million events.
-    SQLite's planner does without statistics, and the list paths are planned (and tested) for that."""
+    imported events an ACLED export read the whole role table for every chunk of 2,000 (bench/RESULTS.md).
+    It samples a fixed number of rows per table: about a second at a million events. SQLite's planner does
+    without statistics, and the list paths are planned (and tested) for that."""
     if connection.vendor == "postgresql":
+        tables = ", ".join(model._meta.db_table for model in WRITTEN_MODELS)
         with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {', '.join(WRITTEN_TABLES)}")
+            cursor.execute(f"ANALYZE {tables}")
 
 
 def _write(writer: EventsBulkWriter, batch: list[EventRow], report: ImportReport, keep_valid: bool) -> None:
