@@ -227,6 +227,38 @@ def test_make_serve_prod_migrates_creates_the_cache_table_collects_static_and_ru
     assert "python manage.py createcachetable" in calls.read_text()
 
 
+# An export of several chunks, from a database file, is read by forked readers (events.formats.projection);
+# the test suite's own SQLite is in memory, where it reads in turn.
+FORKED_EXPORT = """
+import json, multiprocessing
+from django.core.management import call_command
+from events.formats import EXPORTS, projection
+from events.models import Event
+call_command("load_seed")
+projection.CHUNK_SIZE = 2  # the seed's 10 events in 5 chunks
+started = []
+start = projection.FORK.Process.start
+projection.FORK.Process.start = lambda process: (started.append(process.name), start(process))[1]
+same, events = {}, Event.objects.order_by("-date_start", "-id")
+for name in EXPORTS:
+    forked = "".join(EXPORTS[name].stream(events))
+    projection.READERS = 1
+    in_turn = "".join(EXPORTS[name].stream(events))
+    projection.READERS = 2
+    same[name] = forked == in_turn and len(in_turn) > 1000
+print(json.dumps({"same": same, "readers": len(started), "alive": len(multiprocessing.active_children())}))
+"""
+
+
+def test_an_export_from_a_database_file_is_shared_by_forked_readers_with_the_same_text(database_url):
+    result = json.loads(python(FORKED_EXPORT, DATABASE_URL=database_url).splitlines()[-1])
+    assert result == {
+        "same": {"csv": True, "geojson": True, "acled": True, "ucdp": True},
+        "readers": 8,
+        "alive": 0,
+    }
+
+
 # 2. The shared cache ----------------------------------------------------------------------------------------
 
 BACKEND = "from django.conf import settings; print(settings.CACHES['default']['BACKEND'])"

@@ -11,7 +11,8 @@ the same bytes, so these statements cannot drift from them.
 
 Shape of one statement: the chunk's event ids, in the export's order, joined to the events, their type and
 sub-type, their place and up to four enclosing areas (by parent; a place's path lists the same areas), with
-correlated subqueries for the lists (actors in a role, tags, reports). The ids come from the queryset, so
+the lists (actors in a role, sources, reports) computed for the whole chunk (`Listing`) and the tags by a
+correlated subquery. The ids come from the queryset, so
 every filter and ordering the API or the command applied holds; a chunk costs one query.
 """
 
@@ -21,8 +22,9 @@ import functools
 import io
 import itertools
 import json
-import queue
-import threading
+import multiprocessing
+import pickle
+import signal
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -456,9 +458,19 @@ def ucdp_projection(dialect: Dialect) -> Projection:
     return Projection(inner, outer, (actors, reports))
 
 
-READERS = 2  # threads that read and render chunks, each on a connection of its own (this machine has 2 cores)
+READERS = (
+    2  # processes that read and render chunks, each on a connection of its own (this machine has 2 cores)
+)
 # Chunks each reader may have done ahead of the caller: memory stays flat whatever the export's size.
 AHEAD = 2
+# Readers are forked: they start with the statement, the renderer and the settings already in memory.
+FORK = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
+
+
+def can_fork(connection) -> bool:
+    """Whether readers in other processes can read this database: a POSIX system, and a database another
+    process can open (not SQLite in memory, as the tests' is)."""
+    return FORK is not None and not (connection.vendor == "sqlite" and connection.is_in_memory_db())
 
 
 def rendered_chunks(
@@ -470,12 +482,12 @@ def rendered_chunks(
     """The queryset's events as rows of `projection` (for the queryset's database), rendered by `render` one
     chunk at a time, in the queryset's order: one streamed query for the ids, then one per chunk.
 
-    Outside a transaction, READERS threads read and render the chunks in turn, each on a database connection
-    of its own: SQLite computes rows with the GIL released (and PostgreSQL in its own processes), so the two
-    cores share the work. Each chunk is one statement, as it is when read in turn. Inside a transaction (a
-    test, or a caller's atomic block) other connections would not see its writes: chunks are read in turn
-    on the caller's connection. Closing the generator early (a client that goes away) stops the readers and
-    waits for them."""
+    An export of more than one chunk, outside a transaction, is read and rendered by READERS forked
+    processes in turn, each on a database connection of its own, so that the two cores share the whole of
+    the work: the database's, and the Python that reads each value and writes the text, which threads
+    would take turns at under the GIL. Each chunk is still one statement. A single chunk (most exports from
+    the API), a transaction (a test, or a caller's atomic block: other connections would not see its
+    writes) or a database no other process can open is read in turn on the caller's connection."""
     chunk_size = chunk_size or CHUNK_SIZE
     connection = connections[queryset.db]
     dialect = Dialect(connection.vendor)
@@ -487,7 +499,9 @@ def rendered_chunks(
     with connection.chunked_cursor() as ids:
         ids.execute(ids_sql, ids_params)
         chunks = iter(lambda: [row[0] for row in ids.fetchmany(chunk_size)], [])
-        if connection.in_atomic_block or READERS < 2:
+        first = list(itertools.islice(chunks, 2))
+        chunks = itertools.chain(first, chunks)
+        if len(first) < 2 or connection.in_atomic_block or READERS < 2 or not can_fork(connection):
             with connection.cursor() as cursor:
                 for chunk in chunks:
                     cursor.execute(sql, [dialect.ids_param(chunk)])
@@ -496,55 +510,83 @@ def rendered_chunks(
         yield from _in_parallel(queryset.db, chunks, sql, dialect, render)
 
 
+# What a server sets for its own process and a reader must not keep: the default ends it on terminate().
+SERVER_SIGNALS = ("SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGABRT")
+
+
+def _reader(alias: str, sql: str, dialect: Dialect, render, pipe) -> None:
+    """A forked reader: lists of ids in, each chunk's text out (b"+" text), until None; a failure goes back
+    pickled (b"!"). It opens a connection of its own and never touches, nor closes, the ones it inherited:
+    they are the parent's."""
+    for name in SERVER_SIGNALS:
+        signal.signal(getattr(signal, name), signal.SIG_DFL)
+    connection = connections.create_connection(alias)
+    try:
+        with connection.cursor() as cursor:
+            while (chunk := pipe.recv()) is not None:
+                cursor.execute(sql, [dialect.ids_param(chunk)])
+                pipe.send_bytes(b"+" + render(cursor.fetchall()).encode())
+    except BaseException as error:
+        with contextlib.suppress(Exception):  # a parent that went away takes no message
+            try:
+                message = pickle.dumps(error)
+            except Exception:
+                message = pickle.dumps(RuntimeError(f"{type(error).__name__}: {error}"))
+            pipe.send_bytes(b"!" + message)
+    finally:
+        connection.close()
+        pipe.close()
+
+
 def _in_parallel(
     alias: str, chunks: Iterator[list[int]], sql: str, dialect: Dialect, render
 ) -> Iterator[str]:
-    """Chunk k is read and rendered by reader k % READERS; the pieces are handed back in order."""
-    inboxes = [queue.Queue() for _ in range(READERS)]
-    outboxes = [queue.Queue(AHEAD) for _ in range(READERS)]
-    stop = threading.Event()
-
-    def read(inbox: queue.Queue, outbox: queue.Queue) -> None:
-        try:
-            with connections[alias].cursor() as cursor:  # this thread's own connection
-                while not stop.is_set() and (chunk := inbox.get()) is not None:
-                    cursor.execute(sql, [dialect.ids_param(chunk)])
-                    outbox.put(render(cursor.fetchall()))
-        except BaseException as error:  # handed to the caller, raised there
-            outbox.put(error)
-        finally:
-            connections[alias].close()
-
-    readers = [
-        threading.Thread(target=read, args=boxes, name=f"export-reader-{n}", daemon=True)
-        for n, boxes in enumerate(zip(inboxes, outboxes, strict=True))
-    ]
-    for reader in readers:
-        reader.start()
-    sent = 0
+    """Chunk k is read and rendered by reader k % READERS; the pieces are handed back in order. Closing the
+    generator early (a client that goes away) closes the pipes, which ends each reader at its next read or
+    write, and waits for them."""
+    pipes, readers = [], []
     try:
+        for n in range(READERS):
+            ours, theirs = FORK.Pipe()
+            reader = FORK.Process(
+                target=_reader,
+                args=(alias, sql, dialect, render, theirs),
+                name=f"export-reader-{n}",
+                daemon=True,
+            )
+            reader.start()
+            theirs.close()
+            pipes.append(ours)
+            readers.append(reader)
+        sent = 0
         for chunk in itertools.islice(chunks, READERS * AHEAD):
-            inboxes[sent % READERS].put(chunk)
+            pipes[sent % READERS].send(chunk)
             sent += 1
         done = 0
         while done < sent:
-            piece = outboxes[done % READERS].get()
+            try:
+                piece = pipes[done % READERS].recv_bytes()
+            except EOFError:
+                raise RuntimeError(
+                    f"Export reader {done % READERS} ended before its chunk was done."
+                ) from None
             done += 1
-            if isinstance(piece, BaseException):
-                raise piece
+            if piece[:1] == b"!":
+                raise pickle.loads(piece[1:])
             if (chunk := next(chunks, None)) is not None:
-                inboxes[sent % READERS].put(chunk)
+                pipes[sent % READERS].send(chunk)
                 sent += 1
-            yield piece
+            yield piece[1:].decode()
+        for pipe in pipes:
+            pipe.send(None)
     finally:
-        stop.set()
-        for inbox in inboxes:
-            inbox.put(None)
-        for reader, outbox in zip(readers, outboxes, strict=True):
-            while reader.is_alive():  # a reader blocked on a full outbox finishes its put
-                with contextlib.suppress(queue.Empty):
-                    outbox.get(timeout=0.05)
-            reader.join()
+        for pipe in pipes:
+            pipe.close()
+        for reader in readers:
+            reader.join(timeout=30)
+            if reader.is_alive():  # stuck in a statement: it holds nothing that needs a clean end
+                reader.terminate()
+                reader.join()
 
 
 def csv_renderer(header: list[str]) -> tuple[str, Callable[[list[tuple]], str]]:
