@@ -514,12 +514,15 @@ def rendered_chunks(
 SERVER_SIGNALS = ("SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGABRT")
 
 
-def _reader(alias: str, sql: str, dialect: Dialect, render, pipe) -> None:
+def _reader(alias: str, sql: str, dialect: Dialect, render, pipe, others: list) -> None:
     """A forked reader: lists of ids in, each chunk's text out (b"+" text), until None; a failure goes back
     pickled (b"!"). It opens a connection of its own and never touches, nor closes, the ones it inherited:
-    they are the parent's."""
+    they are the parent's. It closes its copies of the parent's ends of the readers' pipes, its own included
+    (`others`): a pipe ends for its reader only when no process holds the parent's end any more."""
     for name in SERVER_SIGNALS:
         signal.signal(getattr(signal, name), signal.SIG_DFL)
+    for other in others:
+        other.close()
     connection = connections.create_connection(alias)
     try:
         with connection.cursor() as cursor:
@@ -548,15 +551,15 @@ def _in_parallel(
     try:
         for n in range(READERS):
             ours, theirs = FORK.Pipe()
+            pipes.append(ours)
             reader = FORK.Process(
                 target=_reader,
-                args=(alias, sql, dialect, render, theirs),
+                args=(alias, sql, dialect, render, theirs, list(pipes)),
                 name=f"export-reader-{n}",
                 daemon=True,
             )
             reader.start()
             theirs.close()
-            pipes.append(ours)
             readers.append(reader)
         sent = 0
         for chunk in itertools.islice(chunks, READERS * AHEAD):
@@ -583,8 +586,8 @@ def _in_parallel(
         for pipe in pipes:
             pipe.close()
         for reader in readers:
-            reader.join(timeout=30)
-            if reader.is_alive():  # stuck in a statement: it holds nothing that needs a clean end
+            reader.join(timeout=10)
+            if reader.is_alive():  # stuck in a long statement: it holds nothing that needs a clean end
                 reader.terminate()
                 reader.join()
 
