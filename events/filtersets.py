@@ -17,6 +17,7 @@ from core.api.filters import (
     ordering_filter,
     updated_since_filter,
 )
+from core.text_index import name_contains
 from locations.filters import CountryFilter
 from locations.geo import BBOX_PATTERN, NEAR_PATTERN, BBoxField, NearField, filter_near, in_bbox
 from locations.models import Location, LocationAlias
@@ -292,18 +293,24 @@ class EventFilterSet(FilterSet):
             return queryset
         # Aliases as one list each, read once (`IN`), not probed for every actor and place (`EXISTS`): at
         # 30,000 places the probes cost more than the rest of the search.
+        # Names as substrings, through their trigram indexes on SQLite (core/text_index.py).
+        vendor = connections[queryset.db].vendor
         actors = Actor.objects.filter(
-            Q(name__icontains=text)
+            name_contains(Actor, text, vendor)
             | Q(acronym__iexact=text)
-            | Q(pk__in=ActorAlias.objects.filter(name__icontains=text).values("actor_id"))
+            | Q(pk__in=ActorAlias.objects.filter(name_contains(ActorAlias, text, vendor)).values("actor_id"))
         )
         places = Location.objects.filter(
-            Q(name__icontains=text)
-            | Q(pk__in=LocationAlias.objects.filter(name__icontains=text).values("location_id"))
+            name_contains(Location, text, vendor)
+            | Q(
+                pk__in=LocationAlias.objects.filter(name_contains(LocationAlias, text, vendor)).values(
+                    "location_id"
+                )
+            )
         )
         # The summary and notes through the text index (every word, as a word or its start); a text with
         # no words at all (punctuation) as a substring.
-        indexed = matching(text, connections[queryset.db].vendor)
+        indexed = matching(text, vendor)
         in_text = indexed if indexed is not None else Q(summary__icontains=text) | Q(notes__icontains=text)
         # The places and actors that match are read first (one short scan each), and only a branch that found
         # some joins the text condition. Written as one OR of subqueries, the planner cannot tell how many

@@ -16,7 +16,12 @@ import re
 from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
 
-TABLE = "events_event_fts"
+from core.text_index import SqliteTextIndex
+
+TEXT_INDEX = SqliteTextIndex(
+    "events_event_fts", "events_event", ("summary", "notes"), "unicode61 remove_diacritics 2"
+)
+TABLE = TEXT_INDEX.table
 
 
 def document(table: str = "") -> str:
@@ -29,21 +34,7 @@ def document(table: str = "") -> str:
 DOCUMENT = document()
 PG_INDEX = "event_text_search"
 
-SQLITE_TRIGGERS = {
-    f"{TABLE}_insert": f"""
-        CREATE TRIGGER IF NOT EXISTS {TABLE}_insert AFTER INSERT ON events_event BEGIN
-            INSERT INTO {TABLE}(rowid, summary, notes) VALUES (new.id, new.summary, new.notes);
-        END""",
-    f"{TABLE}_delete": f"""
-        CREATE TRIGGER IF NOT EXISTS {TABLE}_delete AFTER DELETE ON events_event BEGIN
-            INSERT INTO {TABLE}({TABLE}, rowid, summary, notes) VALUES ('delete', old.id, old.summary, old.notes);
-        END""",
-    f"{TABLE}_update": f"""
-        CREATE TRIGGER IF NOT EXISTS {TABLE}_update AFTER UPDATE OF summary, notes ON events_event BEGIN
-            INSERT INTO {TABLE}({TABLE}, rowid, summary, notes) VALUES ('delete', old.id, old.summary, old.notes);
-            INSERT INTO {TABLE}(rowid, summary, notes) VALUES (new.id, new.summary, new.notes);
-        END""",
-}
+SQLITE_TRIGGERS = TEXT_INDEX.triggers()
 
 
 def words(text: str) -> list[str]:
@@ -76,19 +67,6 @@ def ensure_text_index(connection) -> None:
     was missing: rows written while they were absent are not in it)."""
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
-            cursor.execute(
-                "SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger') AND name LIKE %s",
-                (f"{TABLE}%",),
-            )
-            present = {row[0] for row in cursor.fetchall()}
-            if TABLE in present and SQLITE_TRIGGERS.keys() <= present:
-                return
-            cursor.execute(
-                f"CREATE VIRTUAL TABLE IF NOT EXISTS {TABLE} USING fts5(summary, notes, "
-                "content='events_event', content_rowid='id', tokenize='unicode61 remove_diacritics 2')"
-            )
-            for sql in SQLITE_TRIGGERS.values():
-                cursor.execute(sql)
-            cursor.execute(f"INSERT INTO {TABLE}({TABLE}) VALUES ('rebuild')")
+            TEXT_INDEX.ensure(cursor)
         elif connection.vendor == "postgresql":
             cursor.execute(f"CREATE INDEX IF NOT EXISTS {PG_INDEX} ON events_event USING GIN ({DOCUMENT})")

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class LocationsConfig(AppConfig):
@@ -6,4 +7,9 @@ class LocationsConfig(AppConfig):
     verbose_name = "Gazetteer"
 
     def ready(self):
+        from core.text_index import ensure_name_indexes
+
         from . import receivers  # noqa: F401  (keeps every place's path right, whatever saves it)
+
+        # After every migrate: the trigram indexes of place names and aliases, on SQLite.
+        post_migrate.connect(ensure_name_indexes, sender=self, dispatch_uid="locations_name_indexes")

@@ -70,6 +70,82 @@ def test_migrate_puts_back_a_missing_trigger_and_refills_the_index(client):
     ensure_text_index(connection)  # idempotent
 
 
+NAME_TEXTS = [
+    "nau",
+    "NAU",
+    "Qala-i",
+    "a-i-N",
+    "Kala",
+    "ala",
+    "Qa",
+    "q",
+    "-",
+    "100%",
+    "10_0",
+    'say "no',
+    "it's",
+]
+
+
+def test_names_are_found_as_substrings_in_any_case_as_icontains_finds_them():
+    """The names' trigram indexes (SQLite) answer as `name__icontains` does, for texts of any length and
+    any character, LIKE's and FTS5's own syntax included; on PostgreSQL it is icontains itself."""
+    from actors.models import Actor, ActorAlias
+    from core.text_index import name_contains
+    from locations.models import Location, LocationAlias
+
+    town = f.LocationFactory(level=4, name="Qala-i-Naw")
+    LocationAlias.objects.create(location=town, name='Kala Nau "100%"')
+    f.LocationFactory(level=4, name='It\'s 10_0 Say "No" city')
+    group = f.ActorFactory(name="Qala-i-Naw Front")
+    ActorAlias.objects.create(actor=group, name='It\'s 100% say "no"')
+    for model in (Location, LocationAlias, Actor, ActorAlias):
+        hits = 0
+        for text in NAME_TEXTS:
+            found = set(model.objects.filter(name_contains(model, text, connection.vendor)))
+            assert found == set(model.objects.filter(name__icontains=text)), (model, text)
+            hits += len(found)
+        assert hits >= 3, model  # the texts do find names
+
+
+def test_the_name_indexes_follow_inserts_renames_and_deletes(client):
+    from actors.models import ActorAlias
+    from locations.models import LocationAlias
+
+    town = f.LocationFactory(level=4, name="Bazarak")
+    at_town = f.EventFactory(location=town)
+    group = f.ActorFactory(name="Kestrel Front")
+    with_group = f.EventActorFactory(actor=group).event
+    assert ids(client, q="zarak") == {at_town.pk} and ids(client, q="estrel") == {with_group.pk}
+    type(town).objects.filter(pk=town.pk).update(name="Rokha")  # a queryset update: no Python in between
+    type(group).objects.filter(pk=group.pk).update(name="Falcon Front")
+    assert ids(client, q="zarak") == ids(client, q="estrel") == set()
+    assert ids(client, q="okha") == {at_town.pk} and ids(client, q="alcon") == {with_group.pk}
+    place_alias = LocationAlias.objects.create(location=town, name="Old Bazarak")
+    actor_alias = ActorAlias.objects.create(actor=group, name="The Kestrels")
+    assert ids(client, q="zarak") == {at_town.pk} and ids(client, q="estrel") == {with_group.pk}
+    place_alias.delete(), actor_alias.delete()
+    assert ids(client, q="zarak") == ids(client, q="estrel") == set()
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the trigram indexes are SQLite's")
+def test_text_search_reads_names_from_their_trigram_indexes_and_migrate_mends_them(client):
+    from core.text_index import NAME_INDEXES
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/api/v1/events/", {"q": "kestrel"}).status_code == 200
+    sql = "\n".join(q["sql"] for q in queries.captured_queries)
+    for index in NAME_INDEXES.values():
+        assert f"{index.table} MATCH" in sql, index.table
+    assert '"name" LIKE' not in sql  # (an actor's acronym is still compared whole, in any case)
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER locations_location_names_insert")
+    missed = f.EventFactory(location=f.LocationFactory(level=4, name="Bazarak"))
+    assert ids(client, q="zarak") == set()
+    call_command("migrate", verbosity=0)  # post_migrate: core.text_index.ensure_name_indexes
+    assert ids(client, q="zarak") == {missed.pk}
+
+
 def _plan(sql: str, *, ordered: bool = False) -> str:
     """The plan of a query as Django logged it (values inlined, so no parameters: a `%` is a `%`)."""
     with connection.cursor() as cursor:
