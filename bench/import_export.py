@@ -50,9 +50,10 @@ from ingest.readers.acled import read_acled  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 # An export in a process of its own: Django set up first (not timed), then the stream of every event, newest
 # first, read to its end as the floor's rows are (nothing written to disk); prints seconds, bytes and the
-# process's own peak memory (VmHWM; a forked child's rusage would start from this process's).
+# process's own peak memory (VmHWM; a forked child's rusage would start from this process's), and the largest
+# peak of its forked readers (their rusage, once ended: pages shared with this process included).
 EXPORT_PROCESS = """
-import json, re, sys, time, django
+import json, re, resource, sys, time, django
 django.setup()
 from events.formats import EXPORTS
 from events.models import Event
@@ -60,7 +61,8 @@ started = time.monotonic()
 size = sum(len(piece) for piece in EXPORTS[sys.argv[1]].stream(Event.objects.order_by("-date_start", "-id")))
 seconds = time.monotonic() - started
 peak = int(re.search(r"VmHWM:\\s+(\\d+) kB", open("/proc/self/status").read()).group(1)) // 1024
-print(json.dumps({"seconds": seconds, "bytes": size, "rss": peak}))
+readers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
+print(json.dumps({"seconds": seconds, "bytes": size, "rss": peak, "readers": readers}))
 """
 
 ROWS = int(os.environ.get("BENCH_ROWS", "100000"))
@@ -213,7 +215,8 @@ def main() -> None:
             capture_output=True, text=True, check=True,
         )  # fmt: skip
         measured = json.loads(done.stdout)
-        label = f"export {name} ({measured['bytes'] / 1e6:.0f} MB, peak RSS {measured['rss']} MB)"
+        memory = f"peak RSS {measured['rss']}, readers {measured['readers']} MB"
+        label = f"export {name} ({measured['bytes'] / 1e6:.0f} MB, {memory})"
         results.append((label, ROWS, measured["seconds"]))
     results.append(("floor: events' own columns from SQL to CSV", ROWS, export_floor(ROWS)))
 
