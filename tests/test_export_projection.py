@@ -156,6 +156,18 @@ def test_an_export_is_one_query_for_the_ids_and_one_per_chunk(monkeypatch):
             assert len(list(csv.reader(io.StringIO(text)))) == 13, name
 
 
+@pytest.mark.parametrize("name", ["csv", "acled", "ucdp"])
+def test_a_lone_carriage_return_is_quoted_so_that_the_file_reads_back(name):
+    """Lines end in CRLF, so that csv.writer quotes a cell holding a carriage return on its own too (with
+    LF endings it quotes only cells with a line feed, and every CSV reader, ours included, breaks the row
+    at the bare CR)."""
+    event = f.EventFactory(notes="before\rafter", summary="Summary")
+    text = "".join(EXPORTS[name].stream(Event.objects.filter(pk=event.pk)))
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert len(rows) == 2 and "before\rafter" in rows[1], rows
+    assert text.endswith("\r\n") and text.count("\r\n") == 2
+
+
 def test_event_types_are_the_acled_taxonomy():
     # The projection's disorder-type CASE reads slugs; they must be the ones acled.py maps.
     from events.formats.acled import DISORDER_BY_SUB_TYPE, DISORDER_BY_TYPE

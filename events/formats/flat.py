@@ -130,7 +130,7 @@ def csv_stream(chunks: Iterator[list[dict]], columns: list[str], row) -> Iterato
     buffer = io.StringIO()
     # None (unknown) is written as an empty cell, never as 0. Every row function starts from all of its
     # columns, so a row is its values in column order (what DictWriter would do, a key at a time).
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(columns)
     values = itemgetter(*columns)
     for records in chunks:

@@ -595,11 +595,11 @@ def _in_parallel(
 def csv_renderer(header: list[str]) -> tuple[str, Callable[[list[tuple]], str]]:
     """The header line, and a function that writes rows as CSV text (None is an empty cell, never 0)."""
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow(header)
+    csv.writer(buffer, lineterminator="\r\n").writerow(header)
 
     def render(rows: list[tuple]) -> str:
         out = io.StringIO()
-        csv.writer(out, lineterminator="\n").writerows(rows)
+        csv.writer(out, lineterminator="\r\n").writerows(rows)
         return out.getvalue()
 
     return buffer.getvalue(), render
