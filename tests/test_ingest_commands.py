@@ -2,6 +2,7 @@
 
 import csv
 import io
+import os
 import sys
 
 import pytest
@@ -227,6 +228,31 @@ def test_an_export_to_a_file_shows_its_progress_on_a_terminal_only(tmp_path, mon
         call_command("export_events", "-o", str(tmp_path / "out.csv"), stdout=io.StringIO(), stderr=stream)
         assert ("MB/s" in stream.getvalue()) is shown
         assert "Wrote" in stream.getvalue()
+
+
+def test_an_export_to_standard_output_that_is_closed_early_stops_quietly(tmp_path, monkeypatch):
+    """`export_events | head`: the export stops, and the command exits 1 with no traceback, its standard
+    output pointed at /dev/null so that Python's own flush at exit does not fail again."""
+    run("import_acled", str(write(tmp_path, to_bytes(ACLED_COLUMNS, ACLED_BASE))))
+
+    class Pipe(io.StringIO):
+        def __init__(self, fd):
+            super().__init__()
+            self.fd = fd
+
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def fileno(self):
+            return self.fd
+
+    with open(tmp_path / "stdout", "w") as target:
+        monkeypatch.setattr(sys, "stdout", Pipe(target.fileno()))
+        with pytest.raises(SystemExit) as exited:
+            call_command("export_events", "--format", "acled")
+        assert exited.value.code == 1
+        os.write(target.fileno(), b"gone")  # the descriptor is now /dev/null's
+    assert (tmp_path / "stdout").read_text() == ""
 
 
 def test_new_places_get_their_ids_in_the_order_the_file_names_them(tmp_path):

@@ -1,3 +1,4 @@
+import os
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
@@ -51,12 +52,22 @@ class Command(BaseCommand):
         # Megabytes written and their rate, on a terminal (standard error) while a file is written.
         progress = Progress(self.stderr._out, None, unit="MB") if output != "-" else None
         written = 0
+        stream = EXPORTS[format].stream(queryset)
         try:
-            for piece in EXPORTS[format].stream(queryset):
+            for piece in stream:
                 out.write(piece)
                 written += len(piece)
                 if progress:
                     progress(written // 1_000_000)
+            out.flush()
+        except BrokenPipeError:
+            if out is not sys.stdout:
+                raise
+            # What reads standard output went away (`| head`): stop the export and leave quietly, as command
+            # line tools do, with no traceback; Python would fail again flushing stdout at exit.
+            stream.close()
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise SystemExit(1) from None
         finally:
             if out is not sys.stdout:
                 out.close()
