@@ -33,6 +33,13 @@ class JsonText:
             return f"COALESCE(to_json({expression})::text, 'null')"
         return f"json_quote({expression})"
 
+    def whole(self, expression: str) -> str:
+        """JSON for a column of whole numbers: its digits, or null (what `value` writes, without JSON's
+        quoting machinery: 5-10% of the statement)."""
+        if self.d.postgres:
+            return f"COALESCE(({expression})::text, 'null')"
+        return f"COALESCE({expression}, 'null')"
+
     def flag(self, expression: str) -> str:
         return f"CASE WHEN {expression} THEN 'true' ELSE 'false' END"
 
@@ -70,9 +77,9 @@ class JsonText:
 
 def _brief_place(j: JsonText, alias: str) -> dict:
     return {
-        "id": j.value(f"{alias}.id"),
+        "id": j.whole(f"{alias}.id"),
         "name": j.value(f"{alias}.name"),
-        "level": j.value(f"{alias}.level"),
+        "level": j.whole(f"{alias}.level"),
         "pcode": j.value(f"{alias}.pcode"),
     }
 
@@ -92,7 +99,7 @@ def json_projection(dialect: Dialect) -> Projection:
     actor = j.obj(
         {
             "actor": {
-                "id": j.value("a.id"),
+                "id": j.whole("a.id"),
                 "name": j.value("a.name"),
                 "acronym": j.value("a.acronym"),
                 "kind": j.value("a.kind"),
@@ -102,14 +109,14 @@ def json_projection(dialect: Dialect) -> Projection:
     )
     head = j.obj(
         {
-            "id": j.value("e.id"),
+            "id": j.whole("e.id"),
             "date_start": j.date("e.date_start"),
             "date_end": j.date("e.date_end"),
-            "date_precision": j.value("e.date_precision"),
+            "date_precision": j.whole("e.date_precision"),
             "event_type": {"slug": j.value("et.slug"), "name": j.value("et.name")},
             "sub_event_type": {"slug": j.value("st.slug"), "name": j.value("st.name")},
             "location": {**_brief_place(j, "l"), "ancestors": f"'[' || rtrim({areas}, ',') || ']'"},
-            "geo_precision": j.value("e.geo_precision"),
+            "geo_precision": j.whole("e.geo_precision"),
         }
     )
     subjects = {
@@ -123,11 +130,11 @@ def json_projection(dialect: Dialect) -> Projection:
         {
             "coordinates_from": j.value(point["origin"]),
             "actors": j.array(actor, EVENT_ACTORS, ("ea.role", "ea.id")),
-            "fatalities_low": j.value("e.fatalities_low"),
-            "fatalities_best": j.value("e.fatalities_best"),
-            "fatalities_high": j.value("e.fatalities_high"),
-            "claimed_fatalities_low": j.value("e.claimed_fatalities_low"),
-            "claimed_fatalities_high": j.value("e.claimed_fatalities_high"),
+            "fatalities_low": j.whole("e.fatalities_low"),
+            "fatalities_best": j.whole("e.fatalities_best"),
+            "fatalities_high": j.whole("e.fatalities_high"),
+            "claimed_fatalities_low": j.whole("e.claimed_fatalities_low"),
+            "claimed_fatalities_high": j.whole("e.claimed_fatalities_high"),
             "civilian_targeting": j.flag("e.civilian_targeting"),
             "summary": j.value("e.summary"),
             "notes": j.value("e.notes"),
@@ -137,7 +144,7 @@ def json_projection(dialect: Dialect) -> Projection:
             "verification": {
                 "status": j.value("e.verification"),
                 "reason": j.value("e.verification_reason"),
-                "independent_reports": j.value("e.independent_reports"),
+                "independent_reports": j.whole("e.independent_reports"),
                 "verdict": j.value("NULLIF(e.verdict, '')"),
                 "verdict_reason": j.value("e.verdict_reason"),
                 "verdict_at": j.datetime("e.verdict_at"),
