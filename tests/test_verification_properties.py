@@ -194,6 +194,15 @@ def oracle(event: Event, subject: str = "occurrence") -> str:
         ("claim_about", "B", 0, "asserts", "attribution", "", (6, 6), "orm"),
     ]
 )
+# A party and an outsider, each through its own outlet; then the outsider's report turns out to republish a
+# story of the party's outlet (a report not cited itself): one voice, no longer corroborated.
+@example(
+    steps=[
+        ("claim", "A", 0, "asserts", "api"),
+        ("claim_about", "outsider", 1, "asserts", "occurrence", "", (None, None), "api"),
+        ("derive", 1, 3, "api"),
+    ]
+)
 def test_status_is_always_what_the_rules_say(django_user_model, steps):
     with transaction.atomic():
         World(django_user_model).run(steps)

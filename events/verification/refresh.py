@@ -308,6 +308,23 @@ def _load_actors(ids: set[int]) -> dict[int, _Actor]:
     return actors
 
 
+def _dependence_links(report_ids: set[int]) -> set[tuple[int, int]]:
+    """What makes reports dependent, as links for `rules.independent_groups`: the derivation links among and
+    around them (either way, transitively), and, when there are any, a link between any two of the reports
+    they reach that have the same source: a report republishing another outlet's story speaks with that
+    outlet's voice, so it is not independent of the outlet's own report on the event."""
+    reached, links = _derivation_closure(report_ids)
+    if links:
+        first_of_source: dict[int, int] = {}
+        for pk, source_id in (
+            Report.objects.filter(pk__in=reached).order_by("pk").values_list("pk", "source_id")
+        ):
+            first = first_of_source.setdefault(source_id, pk)
+            if first != pk:
+                links.add((pk, first))
+    return links
+
+
 def _results(events: list[Event]) -> dict[int, VerificationResult]:
     """What the rules say about each event now: its claims, parties and derivation links, read in sets."""
     event_ids = [event.pk for event in events]
@@ -325,7 +342,7 @@ def _results(events: list[Event]) -> dict[int, VerificationResult]:
     asserting_reports = {
         c.report_id for event_claims in claims.values() for c in event_claims if c.stance in ASSERTING
     }
-    links = _derivation_closure(asserting_reports)[1] if len(asserting_reports) > 1 else set()
+    links = _dependence_links(asserting_reports) if len(asserting_reports) > 1 else set()
     return {
         event.pk: derive(
             verdict=event.verdict,

@@ -83,7 +83,8 @@ def independent_groups(
 
     `links` are derivation links (report, derived_from) among and around the reports, followed through
     reports outside the set too, so two outlets republishing one wire story fall in one group even when
-    the wire story itself is not among the claims.
+    the wire story itself is not among the claims; and links between reports of one source among the
+    reports those reach, so a report republishing an outlet's story falls in that outlet's group.
     """
     parent: dict[int, int] = {}
 
