@@ -458,9 +458,8 @@ def ucdp_projection(dialect: Dialect) -> Projection:
     return Projection(inner, outer, (actors, reports))
 
 
-READERS = (
-    2  # processes that read and render chunks, each on a connection of its own (this machine has 2 cores)
-)
+# Processes that read and render chunks, each on a connection of its own (this machine has 2 cores).
+READERS = 2
 # Chunks each reader may have done ahead of the caller: memory stays flat whatever the export's size.
 AHEAD = 2
 # Readers are forked: they start with the statement, the renderer and the settings already in memory.
