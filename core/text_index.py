@@ -46,12 +46,13 @@ class SqliteTextIndex:
 
     def ensure(self, cursor) -> None:
         """Create the index and its triggers if any is missing, and then fill the index anew."""
+        names = [self.table, *self.triggers()]
         cursor.execute(
             "SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger') AND name IN "
-            f"({', '.join(['%s'] * 4)})",
-            [self.table, *self.triggers()],
+            f"({', '.join(['%s'] * len(names))})",
+            names,
         )
-        if len(cursor.fetchall()) == 4:
+        if len(cursor.fetchall()) == len(names):
             return
         cursor.execute(
             f"CREATE VIRTUAL TABLE IF NOT EXISTS {self.table} USING fts5({', '.join(self.columns)}, "

@@ -124,13 +124,18 @@ def unneutralised(cell: str) -> str:
     return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS) else cell
 
 
+# Every CSV this project writes ends its lines so (RFC 4180): csv.writer then quotes a cell holding a carriage
+# return on its own too, which LF endings leave bare (and readers break the row there).
+CSV_LINE_END = "\r\n"
+
+
 def csv_stream(chunks: Iterator[list[dict]], columns: list[str], row) -> Iterator[str]:
     """CSV text, one piece per chunk of records, each record rendered by `row` into `columns`; text that a
     spreadsheet would run as a formula is neutralised (JSON and GeoJSON keep the text exactly)."""
     buffer = io.StringIO()
     # None (unknown) is written as an empty cell, never as 0. Every row function starts from all of its
     # columns, so a row is its values in column order (what DictWriter would do, a key at a time).
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv.writer(buffer, lineterminator=CSV_LINE_END)
     writer.writerow(columns)
     values = itemgetter(*columns)
     for records in chunks:

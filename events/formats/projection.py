@@ -38,7 +38,7 @@ from locations.countries import ACLED_NAMES, iso_numeric_codes
 from ..models import EventActor
 from ..precision import DATE_TO_ACLED, GEO_TO_ACLED
 from .acled import ACLED_COLUMNS, CIVILIAN_TARGETING, DISORDER_BY_SUB_TYPE, DISORDER_BY_TYPE, SCALE_LABELS
-from .flat import COLUMNS, FORMULA_STARTS, event_feature
+from .flat import COLUMNS, CSV_LINE_END, FORMULA_STARTS, event_feature
 from .ucdp import NON_STATE, ONE_SIDED, STATE_BASED, UCDP_COLUMNS
 
 CHUNK_SIZE = 2000
@@ -594,11 +594,11 @@ def _in_parallel(
 def csv_renderer(header: list[str]) -> tuple[str, Callable[[list[tuple]], str]]:
     """The header line, and a function that writes rows as CSV text (None is an empty cell, never 0)."""
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerow(header)
+    csv.writer(buffer, lineterminator=CSV_LINE_END).writerow(header)
 
     def render(rows: list[tuple]) -> str:
         out = io.StringIO()
-        csv.writer(out, lineterminator="\r\n").writerows(rows)
+        csv.writer(out, lineterminator=CSV_LINE_END).writerows(rows)
         return out.getvalue()
 
     return buffer.getvalue(), render

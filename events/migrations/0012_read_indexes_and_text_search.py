@@ -14,13 +14,11 @@ def create_text_index(apps, schema_editor):
 
 
 def drop_text_index(apps, schema_editor):
-    from events.search import PG_INDEX, SQLITE_TRIGGERS, TABLE
+    from events.search import PG_INDEX, TEXT_INDEX
 
     with schema_editor.connection.cursor() as cursor:
         if schema_editor.connection.vendor == "sqlite":
-            for trigger in SQLITE_TRIGGERS:
-                cursor.execute(f"DROP TRIGGER IF EXISTS {trigger}")
-            cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
+            TEXT_INDEX.drop(cursor)
         elif schema_editor.connection.vendor == "postgresql":
             cursor.execute(f"DROP INDEX IF EXISTS {PG_INDEX}")
 
