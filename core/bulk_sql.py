@@ -10,14 +10,24 @@ every row of the batch shares is bound once (`INSERT … SELECT ?, column1 … F
 the same rows are copied from the rows just written by one `INSERT … SELECT` (`copy_to_history`), in the
 shape django-simple-history's own `bulk_history_create` gives them, without a value passing through Python.
 `select_rows` reads rows by a list of keys, its values converted as the ORM converts them.
+
+Inside `write_behind()` (SQLite), the writes are run by a thread of their own, in order, on the same
+connection, while the caller goes on preparing its next batch: SQLite hands Python's lock back while it
+runs a statement, so the two halves of a bulk write share the machine's cores. New rows then get their
+keys from this module (the next free ones: the caller holds the database's only write lock), not from
+RETURNING. Anything that reads, and every statement the ORM runs, first waits for the writes queued
+before it, and a failed write is raised in the caller at its next statement or at the end of the block.
 """
 
+import queue
+import sys
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 from itertools import chain
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.utils import timezone
 
 
@@ -74,13 +84,203 @@ def larger_cache():
         cursor.close()
 
 
+class _WriteBehind:
+    """A thread running a connection's queued writes in order (see the module docstring)."""
+
+    def __init__(self, wrapper):
+        self.wrapper = wrapper  # the caller's DatabaseWrapper: `connection` is another one in the thread
+        self.queue: queue.Queue = queue.Queue()
+        self.error: BaseException | None = None
+        self.cancelled = False
+        self.next_keys: dict[str, int] = {}  # table → its next free primary key
+        self.held: list | None = None  # writes held back by `held_writes()`
+        self.reading_ahead = False
+        self.thread = threading.Thread(target=self._run, name="bulk-write-behind", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        raw = self.wrapper.connection.cursor()
+        try:
+            while (item := self.queue.get()) is not None:
+                try:
+                    if self.error is None and not self.cancelled:
+                        sql, params, many = item
+                        started = time.monotonic()
+                        with self.wrapper.wrap_database_errors:  # Django's exceptions, as the ORM raises
+                            (raw.executemany if many else raw.execute)(sql, params)
+                        if self.wrapper.queries_logged:
+                            elapsed = f"{time.monotonic() - started:.3f}"
+                            self.wrapper.queries_log.append({"sql": sql, "time": elapsed})
+                except BaseException as exc:  # raised in the caller (`raise_error`)
+                    self.error = exc
+                finally:
+                    self.queue.task_done()
+            self.queue.task_done()
+        finally:
+            raw.close()
+
+    def submit(self, sql: str, params, many: bool = False) -> None:
+        self.raise_error()
+        if self.held is not None:
+            self.held.append((sql, params, many))
+        else:
+            self.queue.put((sql, params, many))
+
+    def release(self) -> None:
+        """Queue the writes held back so far."""
+        if self.held:
+            for item in self.held:
+                self.queue.put(item)
+            self.held.clear()
+
+    def drain(self) -> None:
+        """Wait until every write submitted so far has run (but those held back, in `read_ahead()`);
+        raise the first that failed."""
+        if not self.reading_ahead:
+            self.release()
+        self.queue.join()
+        self.raise_error()
+
+    def raise_error(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+    def before_query(self, execute, sql, params, many, context):
+        """Django's execute wrapper: an ORM statement runs after the writes queued before it. One that
+        inserts may take keys this module would give: they are looked up again."""
+        self.drain()
+        if sql.lstrip()[:6].upper() == "INSERT":
+            self.next_keys.clear()
+        return execute(sql, params, many, context)
+
+    def keys(self, model: type[models.Model], count: int) -> list[int]:
+        """`count` new primary keys for the model's table, as its AUTOINCREMENT would give them."""
+        table = model._meta.db_table
+        start = self.next_keys.get(table)
+        if start is None:
+            self.drain()
+            quote = connection.ops.quote_name
+            raw = self.wrapper.connection.cursor()
+            try:
+                (top,) = raw.execute(
+                    f"SELECT max({quote(model._meta.pk.column)}) FROM {quote(table)}"
+                ).fetchone()
+                used = raw.execute("SELECT seq FROM sqlite_sequence WHERE name = ?", [table]).fetchone()
+            finally:
+                raw.close()
+            start = max(top or 0, used[0] if used else 0) + 1
+        self.next_keys[table] = start + count
+        return list(range(start, start + count))
+
+    def stop(self) -> None:
+        """End the thread; writes still queued after a failure are dropped (the transaction rolls back)."""
+        self.cancelled = True
+        self.queue.put(None)
+        self.thread.join()
+
+
+def _behind() -> _WriteBehind | None:
+    return getattr(connection, "bulk_write_behind", None)
+
+
+# While a write runs behind, how long (in seconds) Python's lock stays with one thread when the other asks
+# for it (Python's default is 5 ms). The writing thread asks twice per statement, to bind its values and to
+# return from SQLite; at 5 ms an import of 100,000 rows lost about 6 s waiting (bench/RESULTS.md).
+SWITCH_INTERVAL = 0.0001
+_switching = {"writers": 0, "interval": 0.005}
+_switching_lock = threading.Lock()
+
+
+@contextmanager
+def _quick_switching():
+    with _switching_lock:
+        if _switching["writers"] == 0:
+            _switching["interval"] = sys.getswitchinterval()
+            sys.setswitchinterval(SWITCH_INTERVAL)
+        _switching["writers"] += 1
+    try:
+        yield
+    finally:
+        with _switching_lock:
+            _switching["writers"] -= 1
+            if _switching["writers"] == 0:
+                sys.setswitchinterval(_switching["interval"])
+
+
+@contextmanager
+def write_behind():
+    """Run this block's bulk writes in a thread of their own (SQLite; nothing on PostgreSQL, whose server
+    already works apart from Python). Must sit inside the caller's transaction: its end waits for every
+    write, and raises the first that failed, before the transaction can commit."""
+    if connection.vendor != "sqlite" or _behind() is not None:
+        yield
+        return
+    connection.ensure_connection()
+    wrapper = connections[DEFAULT_DB_ALIAS]
+    behind = wrapper.bulk_write_behind = _WriteBehind(wrapper)
+    try:
+        with _quick_switching(), wrapper.execute_wrapper(behind.before_query):
+            yield
+            behind.drain()
+    finally:
+        del wrapper.bulk_write_behind
+        behind.stop()
+
+
+def writing_behind() -> bool:
+    return _behind() is not None
+
+
+@contextmanager
+def held_writes():
+    """Hold this block's writes back until it ends, so that `read_ahead()` can read before them (inside
+    `write_behind()`; nothing otherwise). Any other read, and any ORM statement, still runs after them."""
+    behind = _behind()
+    if behind is None or behind.held is not None:
+        yield
+        return
+    behind.held = []
+    try:
+        yield
+    finally:
+        behind.release()
+        behind.held = None
+
+
+@contextmanager
+def read_ahead():
+    """Reads that run before the writes `held_writes()` holds: the caller knows they cannot see them."""
+    behind = _behind()
+    if behind is None:
+        yield
+        return
+    behind.reading_ahead = True
+    try:
+        yield
+    finally:
+        behind.reading_ahead = False
+
+
+def _execute(sql: str, params, *, many: bool = False) -> None:
+    """Run a write now, or queue it inside `write_behind()`."""
+    behind = _behind()
+    if behind is not None:
+        behind.submit(sql, params, many)
+        return
+    with _cursor() as cursor:
+        (cursor.executemany if many else cursor.execute)(sql, params)
+
+
 @contextmanager
 def _cursor():
     """The driver's own cursor, whose statements Django still logs (query budgets count them).
 
     On PostgreSQL one that binds parameters on the server (Django's quotes every value into the SQL text in
     Python); on SQLite the sqlite3 cursor, with `?` placeholders (Django's rewrites `%s` with a regular
-    expression over the whole statement)."""
+    expression over the whole statement). Inside `write_behind()`, after the writes queued so far."""
+    behind = _behind()
+    if behind is not None:
+        behind.drain()
     connection.ensure_connection()
     if connection.vendor == "postgresql":
         import psycopg
@@ -89,7 +289,8 @@ def _cursor():
     else:
         raw = connection.connection.cursor()
     try:
-        yield _Logged(raw) if connection.queries_logged else raw
+        with connection.wrap_database_errors:  # Django's exceptions (IntegrityError…), as the ORM raises
+            yield _Logged(raw) if connection.queries_logged else raw
     finally:
         raw.close()
 
@@ -135,34 +336,50 @@ def insert_rows(
         return []
     meta, quote = model._meta, connection.ops.quote_name
     fields = [meta.get_field(name) for name in columns]
+    behind = _behind()
+    if behind is not None and returning:
+        # Written behind: the keys are given here, in order, and written with the rows.
+        ids = behind.keys(model, len(rows))
+        fields, rows, returning = (
+            [meta.pk, *fields],
+            [(pk, *row) for pk, row in zip(ids, rows, strict=True)],
+            False,
+        )
+    else:
+        ids = []
     head = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
     tail = f" RETURNING {quote(meta.pk.column)}" if returning else ""
-    ids: list[int] = []
-    with _cursor() as cursor:
-        if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql":
+        with _cursor() as cursor:
             # unnest keeps the arrays' order, and an INSERT ... SELECT returns its rows in that order.
             cursor.execute(f"{head}SELECT * FROM unnest({_arrays(fields)}){tail}", _columns(fields, rows))
             return [row[0] for row in cursor.fetchall()] if returning else []
-        # A value every row shares (a default, the time of the write) is bound once, not once per row: a
-        # third of an event's columns, and binding is most of what a row costs SQLite besides its indexes.
-        columns = _columns(fields, rows)
-        shared = [len(rows) > 1 and _shared(column) for column in columns]
-        if shared.count(True) in (0, len(columns)):
-            shared = [False] * len(columns)
-        varying = [column for column, same in zip(columns, shared, strict=True) if not same]
-        constants = [column[0] for column, same in zip(columns, shared, strict=True) if same]
-        names = iter(range(1, len(varying) + 1))
-        picks = ", ".join(PLACEHOLDER if same else f"column{next(names)}" for same in shared)
-        per_statement = max(1, (connection.features.max_query_params - len(constants)) // len(varying))
-        one_row = "(" + ",".join([PLACEHOLDER] * len(varying)) + ")"
-        for start in range(0, len(rows), per_statement):
-            end = min(start + per_statement, len(rows))
-            listed = f"VALUES {','.join([one_row] * (end - start))}"
-            sql = f"{head}SELECT {picks} FROM ({listed}){tail}" if constants else f"{head}{listed}{tail}"
-            chunk = chain.from_iterable(zip(*(column[start:end] for column in varying), strict=True))
-            cursor.execute(sql, [*constants, *chunk])
-            if returning:
+    # A value every row shares (a default, the time of the write) is bound once, not once per row: a
+    # third of an event's columns, and binding is most of what a row costs SQLite besides its indexes.
+    columns = _columns(fields, rows)
+    shared = [len(rows) > 1 and _shared(column) for column in columns]
+    if shared.count(True) in (0, len(columns)):
+        shared = [False] * len(columns)
+    varying = [column for column, same in zip(columns, shared, strict=True) if not same]
+    constants = [column[0] for column, same in zip(columns, shared, strict=True) if same]
+    names = iter(range(1, len(varying) + 1))
+    picks = ", ".join(PLACEHOLDER if same else f"column{next(names)}" for same in shared)
+    per_statement = max(1, (connection.features.max_query_params - len(constants)) // len(varying))
+    one_row = "(" + ",".join([PLACEHOLDER] * len(varying)) + ")"
+    for start in range(0, len(rows), per_statement):
+        end = min(start + per_statement, len(rows))
+        listed = f"VALUES {','.join([one_row] * (end - start))}"
+        sql = f"{head}SELECT {picks} FROM ({listed}){tail}" if constants else f"{head}{listed}{tail}"
+        params = [
+            *constants,
+            *chain.from_iterable(zip(*(column[start:end] for column in varying), strict=True)),
+        ]
+        if returning:
+            with _cursor() as cursor:
+                cursor.execute(sql, params)
                 ids.extend(row[0] for row in cursor.fetchall())
+        else:
+            _execute(sql, params)
     return ids
 
 
@@ -179,24 +396,23 @@ def update_rows(model: type[models.Model], columns: Sequence[str], rows: Sequenc
     meta, quote = model._meta, connection.ops.quote_name
     fields = [meta.get_field(name) for name in columns]
     table, pk = quote(meta.db_table), quote(meta.pk.column)
-    with _cursor() as cursor:
-        if connection.vendor == "postgresql":
-            names = [quote(f"v{i}") for i in range(len(fields))]
-            sets = ", ".join(f"{quote(f.column)} = v.{n}" for f, n in zip(fields, names, strict=True))
-            cursor.execute(
-                f"UPDATE {table} SET {sets} "
-                f"FROM unnest({_arrays([*fields, meta.pk])}) AS v({', '.join(names)}, {quote('v_pk')}) "
-                f"WHERE {table}.{pk} = v.{quote('v_pk')}",
-                _columns([*fields, meta.pk], rows),
-            )
-            return
-        sql = (
-            f"UPDATE {table} SET {', '.join(f'{quote(f.column)} = {PLACEHOLDER}' for f in fields)} "
-            f"WHERE {pk} = {PLACEHOLDER}"
+    if connection.vendor == "postgresql":
+        names = [quote(f"v{i}") for i in range(len(fields))]
+        sets = ", ".join(f"{quote(f.column)} = v.{n}" for f, n in zip(fields, names, strict=True))
+        _execute(
+            f"UPDATE {table} SET {sets} "
+            f"FROM unnest({_arrays([*fields, meta.pk])}) AS v({', '.join(names)}, {quote('v_pk')}) "
+            f"WHERE {table}.{pk} = v.{quote('v_pk')}",
+            _columns([*fields, meta.pk], rows),
         )
-        values = _params([*fields, meta.pk], rows)
-        width = len(fields) + 1
-        cursor.executemany(sql, [values[i : i + width] for i in range(0, len(values), width)])
+        return
+    sql = (
+        f"UPDATE {table} SET {', '.join(f'{quote(f.column)} = {PLACEHOLDER}' for f in fields)} "
+        f"WHERE {pk} = {PLACEHOLDER}"
+    )
+    values = _params([*fields, meta.pk], rows)
+    width = len(fields) + 1
+    _execute(sql, [values[i : i + width] for i in range(0, len(values), width)], many=True)
 
 
 def insert_rows_with_history(
@@ -235,14 +451,13 @@ def copy_to_history(
     # Keys just written are usually consecutive: a range is cheaper to find than a list of them.
     consecutive = keys[-1] - keys[0] + 1 == len(keys)
     where = f"BETWEEN {keys[0]} AND {keys[-1]}" if consecutive else f"IN ({','.join(map(str, keys))})"
-    with _cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {quote(history._meta.db_table)} ({', '.join(map(quote, names))}) "
-            f"SELECT {', '.join(quote(f.column) for f in tracked)}, {placeholders} "
-            f"FROM {quote(meta.db_table)} WHERE {key} {where} "
-            f"ORDER BY {key}, {quote(meta.pk.column)}",
-            [adapt(now) if adapt else now, reason, change, user_id],
-        )
+    _execute(
+        f"INSERT INTO {quote(history._meta.db_table)} ({', '.join(map(quote, names))}) "
+        f"SELECT {', '.join(quote(f.column) for f in tracked)}, {placeholders} "
+        f"FROM {quote(meta.db_table)} WHERE {key} {where} "
+        f"ORDER BY {key}, {quote(meta.pk.column)}",
+        [adapt(now) if adapt else now, reason, change, user_id],
+    )
 
 
 def select_rows(model: type[models.Model], columns: Sequence[str], key: str, values: Iterable) -> list[tuple]:

@@ -14,7 +14,7 @@ Derived state (verification) is re-derived once, in sets, before the transaction
 
 import csv
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,10 +22,19 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
 from actors.models import Actor, ActorAlias
+from core.bulk_sql import write_behind
 from core.deferred import deferred
 from core.integrity import integrity_errors_as_validation
 from events.models import Claim, Event, EventActor, Tag
-from events.services.bulk import BATCH_SIZE, EventRow, EventsBulkWriter, RowsRefused, bulk_session
+from events.services.bulk import (
+    BATCH_SIZE,
+    EventRow,
+    EventsBulkWriter,
+    RowsRefused,
+    batches,
+    bulk_session,
+    with_upcoming,
+)
 from locations.models import Location
 from sources.models import Report, Source
 
@@ -83,22 +92,20 @@ def import_reading(
     report = ImportReport(format=reading.format, ignored_columns=list(reading.ignored_columns))
     started = time.monotonic()
     try:
-        with bulk_session(), integrity_errors_as_validation(), transaction.atomic(), deferred():
+        with (
+            bulk_session(),
+            integrity_errors_as_validation(),
+            transaction.atomic(),
+            deferred(),
+            write_behind(),
+        ):
             # Inside the transaction: an import running alongside finishes first (WRITERS_LOCK).
             writer = EventsBulkWriter()
-            batch: list[EventRow] = []
-            for item in reading.rows:
-                report.rows += 1
-                if isinstance(item, Refusal):
-                    report.refused.append(item)
-                    continue
-                batch.append(item)
-                if len(batch) >= batch_size:
-                    _write(writer, batch, report, keep_valid)
-                    batch = []
-                    if progress is not None:
-                        progress(report.rows)
-            _write(writer, batch, report, keep_valid)
+            # Each batch is written knowing the next (read by then), which it reads ahead for.
+            for batch, upcoming in with_upcoming(batches(_valid_rows(reading, report), batch_size)):
+                _write(writer, batch, report, keep_valid, upcoming)
+                if progress is not None:
+                    progress(report.rows)
             if progress is not None:
                 progress(report.rows)
             if report.refused and not keep_valid:
@@ -134,7 +141,23 @@ def refresh_statistics() -> None:
             cursor.execute(f"ANALYZE {tables}")
 
 
-def _write(writer: EventsBulkWriter, batch: list[EventRow], report: ImportReport, keep_valid: bool) -> None:
+def _valid_rows(reading: Reading, report: ImportReport) -> Iterator[EventRow]:
+    """The reader's rows, counted; those it refused are recorded in the report, not passed on."""
+    for item in reading.rows:
+        report.rows += 1
+        if isinstance(item, Refusal):
+            report.refused.append(item)
+            continue
+        yield item
+
+
+def _write(
+    writer: EventsBulkWriter,
+    batch: list[EventRow],
+    report: ImportReport,
+    keep_valid: bool,
+    upcoming: list[EventRow] | None,
+) -> None:
     if not batch:
         return
     if report.refused and not keep_valid:
@@ -142,7 +165,7 @@ def _write(writer: EventsBulkWriter, batch: list[EventRow], report: ImportReport
         report.refused.extend(_model_refusals(RowsRefused(writer.check(batch))))
         return
     try:
-        writer.write(batch)
+        writer.write(batch, upcoming)
     except RowsRefused as exc:
         refused = _model_refusals(exc)
         report.refused.extend(refused)

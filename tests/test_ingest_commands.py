@@ -285,3 +285,14 @@ def test_a_large_import_refreshes_postgresqls_statistics(tmp_path, monkeypatch, 
         assert all(table in statement for table in ("events_event,", "events_eventactor", "events_claim"))
     else:
         assert statements == []
+
+
+def test_an_event_named_twice_in_a_file_is_created_then_updated_by_its_last_row(tmp_path):
+    """Rows naming one event side by side (a batch finds its events before writing any) or far apart: the
+    later row updates what the earlier wrote, as a re-import would; nothing is refused or left half-written."""
+    first, second = ACLED_BASE[0], ACLED_BASE[1]
+    rows = [first, dict(first, fatalities="7"), second, dict(first, fatalities="9")]
+    summary = run("import_acled", str(write(tmp_path, to_bytes(ACLED_COLUMNS, rows))))
+    assert "2 events created, 2 updated, 0 unchanged, 0 refused" in summary
+    assert Event.objects.get(acled_event_id=first["event_id_cnty"]).fatalities_best == 9
+    assert events_rederive(Event.objects.values_list("pk", flat=True)) == 0

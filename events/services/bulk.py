@@ -14,6 +14,10 @@ plain tuples (`core.bulk_sql`), and their history rows are copied from what was 
 written (`NewEventsDerivation`, from the roles and claims in hand); any other event the batch touches is
 marked and re-derived in sets at the end of the caller's `deferred()` block. Lookups are by dict, so a row
 costs the same whether it comes first or millionth.
+
+Inside `core.bulk_sql.write_behind()` (SQLite), a batch's statements run in a thread while the next batch
+is prepared; what the next batch must read is read ahead, before this batch's writes are queued, unless
+it names an event or report this batch writes (`EventsBulkWriter._read_ahead`).
 """
 
 import enum
@@ -22,7 +26,6 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from itertools import islice
 from operator import itemgetter
 from typing import NamedTuple
 
@@ -34,11 +37,15 @@ from django.utils import timezone
 from actors.models import Actor, ActorAlias
 from core.bulk_sql import (
     copy_to_history,
+    held_writes,
     insert_rows,
     insert_rows_with_history,
     larger_cache,
+    read_ahead,
     select_rows,
     update_rows,
+    write_behind,
+    writing_behind,
 )
 from core.collector import fewer_collections
 from core.deferred import deferred
@@ -407,6 +414,16 @@ class _Stored:
     tags: set = field(default_factory=set)
 
 
+@dataclass
+class _Found:
+    """What a batch names that is already here: its events by external id, its reports by import key
+    ((id, source id, published on)), and the claims recorded on those reports (their signatures)."""
+
+    events: dict[tuple[str, object], _Stored]
+    reports: dict[str, tuple]
+    recorded: set[tuple]
+
+
 @dataclass(slots=True)
 class _Pending:
     """A row whose event passed validation: its column values (attnames), and the event if it exists;
@@ -434,13 +451,31 @@ class EventsBulkWriter:
         self.resolver = _Resolver()
         self.result = BulkResult()
         self.derivation = NewEventsDerivation(self.resolver.actor_facts, self.resolver.source_facts)
+        self._ahead: tuple[list[EventRow], _Found] | None = None  # the next batch's, read ahead
 
     def check(self, batch: list[EventRow]) -> list[tuple[int, dict[str, list[str]]]]:
         """The rows the model's rules refuse, with their reasons; writes nothing."""
-        return self._validated(batch)[1]
+        return self._validated(batch, self._found(batch).events)[1]
 
-    def _validated(self, batch: list[EventRow]) -> tuple[list[_Pending], list]:
-        existing = _existing_events(batch)
+    def _found(self, batch: list[EventRow]) -> _Found:
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead[0] is batch:
+            return ahead[1]
+        return _find(batch)
+
+    def _read_ahead(self, batch: list[EventRow], found: _Found, upcoming: list[EventRow]) -> None:
+        """Find what the next batch names before this batch's writes, so that the next batch's work can
+        begin while they run; unless it names an event or report this batch writes (it would not find them
+        yet: it is then read when its turn comes)."""
+        written_events, written_reports = _keys(batch)
+        for stored in found.events.values():
+            written_events.update((key, stored.values[key]) for key in EXTERNAL_KEYS)
+        events, reports = _keys(upcoming)
+        if events.isdisjoint(written_events) and reports.isdisjoint(written_reports):
+            with read_ahead():
+                self._ahead = (upcoming, _find(upcoming))
+
+    def _validated(self, batch: list[EventRow], existing: dict) -> tuple[list[_Pending], list]:
         pending, refused = [], []
         new_event = _blank(Event)
         for row in batch:
@@ -482,14 +517,24 @@ class EventsBulkWriter:
                 setattr(event, name, value)
         return event
 
-    def write(self, batch: list[EventRow]) -> None:
-        """Write the batch, or raise RowsRefused (every refused line) having written nothing of it."""
-        resolver = self.resolver
-        pending, refused = self._validated(batch)
+    def write(self, batch: list[EventRow], upcoming: list[EventRow] | None = None) -> None:
+        """Write the batch, or raise RowsRefused (every refused line) having written nothing of it.
+
+        `upcoming`, the batch the caller will write next, if it knows it: inside `write_behind()`, what that
+        batch names is read before this batch's writes are queued (`_read_ahead`)."""
+        found = self._found(batch)
+        pending, refused = self._validated(batch, found.events)
         if refused:
             raise RowsRefused(refused)
         if not pending:
             return
+        with held_writes():
+            self._write(pending, found)
+            if upcoming and writing_behind():
+                self._read_ahead(batch, found, upcoming)
+
+    def _write(self, pending: list[_Pending], found: _Found) -> None:
+        resolver = self.resolver
         rows = [p.row for p in pending]
         resolver.load_countries({row.country for row in rows})
         places = resolver.place_ids(rows)
@@ -519,7 +564,7 @@ class EventsBulkWriter:
                 p.state = "unchanged"
 
         now = timezone.now()
-        claims = _claims_to_record(pending, resolver, now)
+        claims = _claims_to_record(pending, resolver, found, now)
         created = [p for p in pending if p.state == "created"]
         updated = [p for p in pending if p.state == "updated"]
         derived_here = self._derive(created, claims)
@@ -592,17 +637,72 @@ def events_bulk_write(
     written then.
     """
     # A savepoint of its own: a refused file leaves the caller's transaction usable (nothing was written).
-    with bulk_session(), integrity_errors_as_validation(), transaction.atomic(), deferred():
+    with bulk_session(), integrity_errors_as_validation(), transaction.atomic(), deferred(), write_behind():
         writer = EventsBulkWriter()
-        iterator = iter(rows)
-        while batch := list(islice(iterator, batch_size)):
-            writer.write(batch)
+        for batch, upcoming in with_upcoming(batches(rows, batch_size)):
+            writer.write(batch, upcoming)
             if progress is not None:
                 progress(len(batch))
     return writer.result
 
 
+def batches(rows: Iterable[EventRow], size: int = BATCH_SIZE) -> Iterator[list[EventRow]]:
+    """The rows in batches of `size`, a batch cut short before a row that names an event the batch already
+    names: that row then updates what the earlier one wrote, as a row of a later batch does (a batch finds
+    its events before it writes any)."""
+    batch: list[EventRow] = []
+    named: set[tuple] = set()
+    for row in rows:
+        keys = [(key, row.fields[key]) for key in EXTERNAL_KEYS if row.fields.get(key) is not None]
+        if len(batch) >= size or not named.isdisjoint(keys):
+            yield batch
+            batch, named = [], set()
+        batch.append(row)
+        named.update(keys)
+    if batch:
+        yield batch
+
+
+def with_upcoming(items: Iterable) -> Iterator[tuple]:
+    """Each item with the one after it (None after the last)."""
+    iterator = iter(items)
+    current = next(iterator, None)
+    while current is not None:
+        upcoming = next(iterator, None)
+        yield current, upcoming
+        current = upcoming
+
+
 STORED_COLUMNS = ["id", *EVENT_COLUMNS]
+
+
+def _find(batch: list[EventRow]) -> _Found:
+    reports = {
+        key: (pk, source_id, published_on)
+        for key, pk, source_id, published_on in select_rows(
+            Report,
+            ["import_key", "id", "source_id", "published_on"],
+            "import_key",
+            [c.report_key for row in batch for c in row.claims],
+        )
+    }
+    recorded = set(
+        select_rows(
+            Claim,
+            ["event_id", "report_id", "claimant_id", "stance", "subject"],
+            "report_id",
+            [pk for pk, _, _ in reports.values()],
+        )
+    )
+    return _Found(_existing_events(batch), reports, recorded)
+
+
+def _keys(batch: list[EventRow]) -> tuple[set, set]:
+    """The external ids ((key, value)) and report import keys a batch names."""
+    events = {
+        (key, row.fields[key]) for row in batch for key in EXTERNAL_KEYS if row.fields.get(key) is not None
+    }
+    return events, {c.report_key for row in batch for c in row.claims}
 
 
 def _existing_events(batch: list[EventRow]) -> dict[tuple[str, object], _Stored]:
@@ -664,20 +764,16 @@ def _title(text: str) -> str:
     return text if len(text) <= 500 else text[:499] + "…"
 
 
-def _claims_to_record(pending: list[_Pending], resolver: _Resolver, now) -> dict[int, list[_NewClaim]]:
-    """The claims not recorded yet, by pending row (id()); their reports are found again by import key,
-    and the missing ones created (with their history)."""
+def _claims_to_record(
+    pending: list[_Pending], resolver: _Resolver, found: _Found, now
+) -> dict[int, list[_NewClaim]]:
+    """The claims not recorded yet, by pending row (id()); their reports are found by import key
+    (`found`), and the missing ones created (with their history)."""
     claim_rows = [(p, c) for p in pending for c in p.row.claims]
     if not claim_rows:
         return {}
-    keys = list(dict.fromkeys(c.report_key for _, c in claim_rows))
     # import key → (id, source id, published on, created by this writer)
-    reports = {
-        key: (pk, source_id, published_on, False)
-        for key, pk, source_id, published_on in select_rows(
-            Report, ["import_key", "id", "source_id", "published_on"], "import_key", keys
-        )
-    }
+    reports = {key: (*report, False) for key, report in found.reports.items()}
     sources, new_reports = resolver.sources, {}
     for _, c in claim_rows:
         key = c.report_key
@@ -688,12 +784,7 @@ def _claims_to_record(pending: list[_Pending], resolver: _Resolver, now) -> dict
     for (key, values), pk in zip(new_reports.items(), ids, strict=True):
         reports[key] = (pk, values[0], values[4], True)
     # Claims already recorded can only be on reports that were already here.
-    old_reports = [pk for pk, _, _, fresh in reports.values() if not fresh]
-    recorded = set(
-        select_rows(
-            Claim, ["event_id", "report_id", "claimant_id", "stance", "subject"], "report_id", old_reports
-        )
-    )
+    recorded = set(found.recorded)
     actors, claims = resolver.actors, {}
     for p, c in claim_rows:
         report_id, source_id, published_on, fresh = reports[c.report_key]
