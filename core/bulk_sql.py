@@ -105,12 +105,9 @@ class _WriteBehind:
                 try:
                     if self.error is None and not self.cancelled:
                         sql, params, many = item
-                        started = time.monotonic()
+                        cursor = _Logged(raw, self.wrapper) if self.wrapper.queries_logged else raw
                         with self.wrapper.wrap_database_errors:  # Django's exceptions, as the ORM raises
-                            (raw.executemany if many else raw.execute)(sql, params)
-                        if self.wrapper.queries_logged:
-                            elapsed = f"{time.monotonic() - started:.3f}"
-                            self.wrapper.queries_log.append({"sql": sql, "time": elapsed})
+                            (cursor.executemany if many else cursor.execute)(sql, params)
                 except BaseException as exc:  # raised in the caller (`raise_error`)
                     self.error = exc
                 finally:
@@ -299,18 +296,21 @@ PLACEHOLDER = "?" if connection.vendor == "sqlite" else "%s"
 
 
 class _Logged:
-    def __init__(self, cursor):
-        self.cursor = cursor
+    """A driver cursor whose statements go into a connection's query log (`wrapper`: the writing thread's
+    statements belong to the caller's connection, not to its own)."""
+
+    def __init__(self, cursor, wrapper=connection):
+        self.cursor, self.wrapper = cursor, wrapper
 
     def execute(self, sql, params):
         started = time.monotonic()
         self.cursor.execute(sql, params)
-        connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
+        self.wrapper.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
 
     def executemany(self, sql, params):
         started = time.monotonic()
         self.cursor.executemany(sql, params)
-        connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
+        self.wrapper.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
 
     def fetchall(self):
         return self.cursor.fetchall()

@@ -653,7 +653,7 @@ def batches(rows: Iterable[EventRow], size: int = BATCH_SIZE) -> Iterator[list[E
     batch: list[EventRow] = []
     named: set[tuple] = set()
     for row in rows:
-        keys = [(key, row.fields[key]) for key in EXTERNAL_KEYS if row.fields.get(key) is not None]
+        keys = _external_ids(row)
         if len(batch) >= size or not named.isdisjoint(keys):
             yield batch
             batch, named = [], set()
@@ -697,11 +697,14 @@ def _find(batch: list[EventRow]) -> _Found:
     return _Found(_existing_events(batch), reports, recorded)
 
 
+def _external_ids(row: EventRow) -> list[tuple[str, object]]:
+    """The external ids ((key, value)) a row names its event by."""
+    return [(key, row.fields[key]) for key in EXTERNAL_KEYS if row.fields.get(key) is not None]
+
+
 def _keys(batch: list[EventRow]) -> tuple[set, set]:
-    """The external ids ((key, value)) and report import keys a batch names."""
-    events = {
-        (key, row.fields[key]) for row in batch for key in EXTERNAL_KEYS if row.fields.get(key) is not None
-    }
+    """The external ids and report import keys a batch names."""
+    events = {pair for row in batch for pair in _external_ids(row)}
     return events, {c.report_key for row in batch for c in row.claims}
 
 
