@@ -14,6 +14,7 @@ import datetime
 import io
 import json
 import multiprocessing
+import pickle
 
 import pytest
 from django.core.management import call_command
@@ -231,3 +232,18 @@ def test_an_export_closed_early_stops_its_readers_and_a_failure_reaches_the_call
         "".join(EXPORTS["csv"].stream(Event.objects.order_by("id")))
     assert len(readers) == 4
     assert not multiprocessing.active_children()
+
+
+def test_a_chunk_sent_to_a_reader_that_already_failed_raises_the_readers_failure():
+    """A reader that fails sends its failure and closes its end; the export may still be sending it chunks.
+    The send then breaks: what is raised is the reader's failure, not the broken pipe."""
+    ours, theirs = multiprocessing.Pipe()
+    theirs.send_bytes(b"+a chunk done before the failure\n")
+    theirs.send_bytes(b"!" + pickle.dumps(LookupError("no such column: no_such")))
+    theirs.close()
+    with pytest.raises(LookupError, match="no such column"):
+        projection._send([ours], 0, [1, 2])
+    ours, theirs = multiprocessing.Pipe()
+    theirs.close()  # a reader killed before it could say anything
+    with pytest.raises(RuntimeError, match="ended before its chunk was done"):
+        projection._send([ours], 0, None)

@@ -562,25 +562,18 @@ def _in_parallel(
             readers.append(reader)
         sent = 0
         for chunk in itertools.islice(chunks, READERS * AHEAD):
-            pipes[sent % READERS].send(chunk)
+            _send(pipes, sent, chunk)
             sent += 1
         done = 0
         while done < sent:
-            try:
-                piece = pipes[done % READERS].recv_bytes()
-            except EOFError:
-                raise RuntimeError(
-                    f"Export reader {done % READERS} ended before its chunk was done."
-                ) from None
+            piece = _received(pipes, done)
             done += 1
-            if piece[:1] == b"!":
-                raise pickle.loads(piece[1:])
             if (chunk := next(chunks, None)) is not None:
-                pipes[sent % READERS].send(chunk)
+                _send(pipes, sent, chunk)
                 sent += 1
-            yield piece[1:].decode()
-        for pipe in pipes:
-            pipe.send(None)
+            yield piece
+        for n in range(READERS):
+            _send(pipes, n, None)
     finally:
         for pipe in pipes:
             pipe.close()
@@ -589,6 +582,28 @@ def _in_parallel(
             if reader.is_alive():  # stuck in a long statement: it holds nothing that needs a clean end
                 reader.terminate()
                 reader.join()
+
+
+def _received(pipes: list, n: int) -> str:
+    """Chunk n's text from its reader, or the reader's failure raised here."""
+    try:
+        piece = pipes[n % READERS].recv_bytes()
+    except EOFError:
+        raise RuntimeError(f"Export reader {n % READERS} ended before its chunk was done.") from None
+    if piece[:1] == b"!":
+        raise pickle.loads(piece[1:])
+    return piece[1:].decode()
+
+
+def _send(pipes: list, n: int, chunk: list[int] | None) -> None:
+    """Chunk n (or the end, None) to its reader. A reader that failed has sent its failure and closed its
+    end; the send then breaks, and what the reader said, read from the pipe, is raised in its place."""
+    pipe = pipes[n % READERS]
+    try:
+        pipe.send(chunk)
+    except OSError:  # BrokenPipeError, ConnectionResetError: the reader's end is closed
+        while True:  # its chunks done before the failure, then the failure (or the end: EOF)
+            _received(pipes, n % READERS)
 
 
 def csv_renderer(header: list[str]) -> tuple[str, Callable[[list[tuple]], str]]:
