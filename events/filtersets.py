@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import django_filters
 from django import forms
 from django.db import connections
@@ -17,6 +19,7 @@ from core.api.filters import (
     ordering_filter,
     updated_since_filter,
 )
+from core.api.pagination import keyset_condition
 from core.text_index import name_contains
 from locations.filters import CountryFilter
 from locations.geo import BBOX_PATTERN, NEAR_PATTERN, BBoxField, NearField, filter_near, in_bbox
@@ -80,6 +83,29 @@ def events_with_actor(actors, role: str | None = None) -> Q:
     if role is not None:
         roles = roles.filter(role=role)
     return Q(pk__in=roles.values("event_id"))
+
+
+# The filters by one actor, and the role each asks for (None: any).
+ACTOR_ROLE_FILTERS = {"actor": None, "actor1": EventActor.Role.SIDE_A, "actor2": EventActor.Role.SIDE_B}
+
+
+def one_actors_page(events, actor, role: str | None, keys, cursor, limit: int):
+    """`events` narrowed to the candidates of a page of one actor's events (in `role`, or any) in date order
+    (keys date_start then id): the first `limit` of those live events after the cursor, read in order from
+    the role index (actor, event_date, event), where the event's date sits beside each role. Without it a
+    page read every event of the actor to sort them by date (6 ms for an actor with 2,000 events; this reads
+    its page's entries). None where the keys are another ordering."""
+    if [key.name for key in keys] != ["date_start", "id"]:
+        return None
+    role_keys = [replace(keys[0], name="event_date"), replace(keys[1], name="event_id")]
+    backwards = bool(cursor and cursor.backwards)
+    roles = EventActor.objects.filter(actor=actor, event__deleted_at__isnull=True)
+    if role is not None:
+        roles = roles.filter(role=role)
+    if cursor:
+        roles = roles.filter(keyset_condition(role_keys, cursor.values, backwards))
+    order = [f"{'-' if key.descending != backwards else ''}{key.name}" for key in role_keys]
+    return events.filter(pk__in=roles.order_by(*order).values("event_id")[:limit])
 
 
 # Up to this many places or actors whose names match `q` are given to the events' query as a list of ids;

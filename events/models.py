@@ -8,6 +8,8 @@ from django.db.models import F, Q
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Length, Lower
 from django.db.models.lookups import LessThanOrEqual
+from django.db.models.signals import pre_save
+from django.dispatch import receiver
 
 from actors.models import Actor
 from core.history import HistoricalRecords
@@ -493,19 +495,23 @@ class EventActor(models.Model):
 
     # Lookups by event use the (event, role, id, actor) index of Meta: it lists an event's actors in a role
     # in the order recorded without a sort (a JSON page's actors), and an export reads a chunk's actors
-    # from it alone. Lookups by actor use the (actor, event) index: "events with this actor" reads the event
-    # ids from the index alone, not from each row of this table.
+    # from it alone. Lookups by actor use the (actor, event_date, event) index: "events with this actor"
+    # reads the event ids from the index alone, and a page of one actor's events in date order reads its
+    # page's worth of entries in order, not every event of the actor to sort them by date.
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="event_actors", db_index=False)
     actor = models.ForeignKey(Actor, on_delete=models.PROTECT, related_name="event_roles", db_index=False)
     role = models.CharField(max_length=16, choices=Role.choices, help_text="The actor's part in the event.")
+    # Derived: always the event's date_start, written with the role and again when the event's date changes
+    # (events.services: event_save, the bulk path; a fixture's role is given its event's date as loaded).
+    event_date = models.DateField(editable=False, help_text="The event's date_start, copied for the index.")
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["event_date"])
 
     class Meta:
         ordering = ["role", "id"]
         indexes = [
             models.Index(fields=["event", "role", "id", "actor"], name="event_actor_event_role_actor"),
-            models.Index(fields=["actor", "event"], name="event_actor_actor_event"),
+            models.Index(fields=["actor", "event_date", "event"], name="event_actor_actor_date"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["event", "actor"], name="event_actor_once_per_event"),
@@ -516,6 +522,17 @@ class EventActor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor} as {self.get_role_display()}"
+
+
+@receiver(pre_save, sender=EventActor)
+def _role_dated(sender, instance: EventActor, using: str, **kwargs) -> None:
+    """A role saved without its event's date (a fixture as loaded, a role made by hand) is given it."""
+    if instance.event_date is None and instance.event_id is not None:
+        if EventActor.event.is_cached(instance):  # an inline's role: its event is in hand
+            instance.event_date = instance.event.date_start
+            return
+        events = Event.all_objects.db_manager(using).filter(pk=instance.event_id)
+        instance.event_date = events.values_list("date_start", flat=True).get()
 
 
 CLAIM_QUOTE_MAX_LENGTH = 1000

@@ -1,11 +1,13 @@
 """The read paths that keep lists fast at millions of events: the text index stays in step with every kind of
 write, and the indexes the list shapes need are the ones the database uses (plans, not timings)."""
 
+import datetime
 import re
 
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
 from events.models import Event, SubEventType
@@ -307,14 +309,133 @@ def test_a_countrys_monthly_statistics_are_read_from_the_place_index_alone(clien
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="how SQLite plans the actor filter")
 def test_the_events_of_an_actor_are_read_from_the_actor_index_alone(client):
-    """The actor filter finds its events' ids in the (actor, event) index, without reading the role table.
-    (PostgreSQL chooses by its statistics: on a test table of a few rows, probing each event's roles by the
-    (event, actor) constraint's index is as cheap.)"""
-    event = f.EventFactory()
+    """The actor filter finds its events' ids in the (actor, event_date, event) index, without reading the
+    role table. (PostgreSQL chooses by its statistics: on a test table of a few rows, probing each event's
+    roles by the (event, actor) constraint's index is as cheap.)"""
+    event, other = f.EventFactory(), f.ActorFactory()
     actor = f.ActorFactory()
     event.event_actors.create(actor=actor, role="side_a")
-    plan = _plan(_main_query(client, actor=actor.pk))
-    assert "COVERING INDEX event_actor_actor_event" in plan, plan
+    event.event_actors.create(actor=other, role="side_b")
+    for params in (
+        {"actor": actor.pk},
+        {"actor": [actor.pk, other.pk]},
+        {"actor": actor.pk, "date_after": "2000-01-01"},
+    ):
+        plan = _plan(_main_query(client, **params))
+        assert "COVERING INDEX event_actor_actor_date" in plan, (params, plan)
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="how SQLite plans a page of one actor's events")
+@pytest.mark.parametrize("ordering", ["-date_start", "date_start"])
+def test_a_page_of_one_actors_events_reads_its_candidates_in_date_order_from_the_actor_index(
+    client, ordering
+):
+    """One actor alone: the page's candidates are the first entries of the actor index after the cursor, in
+    the index's order (its date beside each role), so that only the page's own rows are sorted."""
+    actor = f.ActorFactory()
+    for day in (1, 2, 3):
+        f.EventActorFactory(actor=actor, event=f.EventFactory(date_start=datetime.date(2021, 3, day)))
+    sql = _main_query(client, actor=actor.pk, ordering=ordering, page_size=2)
+    assert 'ORDER BY U0."event_date"' in sql and "LIMIT 3" in sql, sql
+    plan = _plan(sql)
+    assert "COVERING INDEX event_actor_actor_date (actor_id=?)" in plan, plan
+    assert plan.count("USE TEMP B-TREE") == 1, plan  # the page's few rows; the candidates come in order
+
+
+ROLES = ["side_b", "side_a"]
+
+
+def _walk(client, params, size: int) -> tuple[list[int], list[int]]:
+    """Every page forward by `next`, then back from the last page by `previous`: the ids in the order read."""
+    forward, pages = [], []
+    response = client.get("/api/v1/events/", {**params, "page_size": size})
+    while True:
+        assert response.status_code == 200, response.content
+        body = response.json()
+        pages.append([e["id"] for e in body["results"]])
+        forward += pages[-1]
+        if body["next"] is None:
+            break
+        response = client.get(body["next"])
+    backward = list(pages[-1])
+    while body["previous"] is not None:
+        body = client.get(body["previous"]).json()
+        backward = [e["id"] for e in body["results"]] + backward
+    return forward, backward
+
+
+@pytest.mark.parametrize("ordering", ["-date_start", "date_start"])
+@pytest.mark.parametrize("name", ["actor", "actor1", "actor2"])
+def test_pages_of_one_actors_events_hold_every_live_event_once_in_order(client, ordering, name):
+    """Same-day events, a deleted event, an event whose date changed after its roles were written, the actor
+    on either side, other actors' events: page by page, forward and back, exactly the actor's live events in
+    the ordering, as the query without the role index's order gives them."""
+    from events.services import event_delete, event_save
+
+    actor, other = f.ActorFactory(), f.ActorFactory()
+    days = [5, 1, 3, 3, 3, 9, 2, 3, 7, 7, 4, 8, 6, 1]
+    events = [f.EventFactory(date_start=datetime.date(2020, 6, day)) for day in days]
+    for n, event in enumerate(events):
+        f.EventActorFactory(actor=actor, event=event, role=ROLES[n % 2])
+        if n % 3 == 0:
+            f.EventActorFactory(actor=other, event=event, role=ROLES[(n + 1) % 2])
+    f.EventActorFactory(actor=other, event=f.EventFactory(date_start=datetime.date(2020, 6, 4)))
+    event_delete(event=events[4], user=None)
+    moved = events[6]
+    moved.date_start = moved.date_end = datetime.date(2019, 1, 1)
+    event_save(event=moved, fields=["date_start", "date_end"])
+    role = {"actor": None, "actor1": "side_a", "actor2": "side_b"}[name]
+    live = Event.objects.filter(pk__in=[e.pk for n, e in enumerate(events) if role in (None, ROLES[n % 2])])
+    expected = [
+        e.pk for e in sorted(live, key=lambda e: (e.date_start, e.pk), reverse=ordering.startswith("-"))
+    ]
+    assert len(expected) == {None: 13, "side_a": 7, "side_b": 6}[role]  # events[4], on side B, is deleted
+    assert role == "side_a" or expected.index(moved.pk) in (0, len(expected) - 1)
+    for size in (1, 3, 5, 100):
+        assert _walk(client, {name: actor.pk, "ordering": ordering}, size) == (expected, expected), size
+    both = _walk(client, {name: [actor.pk, other.pk], "ordering": ordering}, 4)[0]
+    assert set(expected) < set(both)  # two actors: the generic path, every event of either
+
+
+def test_a_roles_event_date_is_its_events_date_through_every_write():
+    """The role table's copy of the date (the actor index's order) follows the event through the write
+    pipeline, the bulk path, fixtures and roles made by hand."""
+    from events.models import EventActor
+    from events.services import event_save
+    from events.services.bulk import ActorRef, CountryRef, EventRow, events_bulk_write
+
+    def stale() -> list:
+        roles = EventActor.objects.exclude(event_date=F("event__date_start"))
+        assert EventActor.objects.exists()
+        return list(roles.values_list("event_id", "event_date", "event__date_start"))
+
+    call_command("loaddata", "seed", verbosity=0)
+    assert stale() == []
+    event = f.EventFactory(date_start=datetime.date(2021, 1, 1))
+    f.EventActorFactory(event=event)
+    event.date_start = event.date_end = datetime.date(2021, 2, 2)
+    event_save(event=event, fields=["date_start", "date_end"], actors=[(f.ActorFactory(), "side_b")])
+    event.refresh_from_db()
+    event.date_start = event.date_end = datetime.date(2021, 3, 3)
+    event_save(event=event, fields=["date_start", "date_end"])
+    assert stale() == [] and set(event.event_actors.values_list("event_date", flat=True)) == {
+        event.date_start
+    }
+
+    def row(day: int) -> EventRow:
+        date = datetime.date(2022, 5, day)
+        return EventRow(
+            line=2, fields={"acled_event_id": "RD1", "date_start": date, "date_end": date, "date_precision": 1,
+                            "geo_precision": 1, "summary": "Moved"},
+            sub_event_type="armed-clash", country=CountryRef("Dateland", iso3="DTL"), places=("Town",),
+            actors=[(ActorRef("Group", "rebel_group"), "side_a"), (ActorRef("Army", "state_forces"), "side_b")],
+        )  # fmt: skip
+
+    events_bulk_write([row(1)])
+    events_bulk_write([row(9)])  # the same event, its date changed
+    imported = Event.objects.get(acled_event_id="RD1")
+    assert imported.date_start == datetime.date(2022, 5, 9)
+    assert stale() == [] and imported.event_actors.count() == 2
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="how SQLite plans an export's chunk")

@@ -111,6 +111,8 @@ class StrictFilterBackend(DjangoFilterBackend):
             allowed |= PAGING_PARAMS
         reject_unknown(request, allowed, _repeatable(filterset_class) if filterset_class else set())
         given = declared.intersection(request.query_params)
+        # What this request filters by, cleaned (a view may read a page more directly for some of them).
+        view.applied_filters = {}
         if not given:
             # No filter given (paging or format only): the filterset would filter nothing, and making it cost a
             # tenth of a small request.
@@ -121,6 +123,7 @@ class StrictFilterBackend(DjangoFilterBackend):
         filterset = self.get_filterset(request, queryset, view, only=given)
         if not filterset.is_valid():
             raise ValidationError(self.explain(filterset))
+        view.applied_filters = {name: filterset.form.cleaned_data.get(name) for name in given}
         return filterset.qs
 
     @staticmethod

@@ -732,11 +732,13 @@ def _write_roles_and_tags(written: list[_Pending], replace: list[int]) -> None:
     if replace:
         EventActor.objects.filter(event_id__in=replace).delete()
         Event.tags.through.objects.filter(event_id__in=replace).delete()
-    roles = [(p.values["id"], actor_id, role) for p in written for actor_id, role in p.roles.items()]
-    insert_rows(EventActor, ["event_id", "actor_id", "role"], roles, returning=False)
-    copy_to_history(
-        EventActor, {event_id for event_id, _, _ in roles}, change="+", reason="import", by="event_id"
-    )
+    roles = [
+        (p.values["id"], actor_id, role, p.values["date_start"])
+        for p in written
+        for actor_id, role in p.roles.items()
+    ]
+    insert_rows(EventActor, ["event_id", "actor_id", "role", "event_date"], roles, returning=False)
+    copy_to_history(EventActor, {role[0] for role in roles}, change="+", reason="import", by="event_id")
     # Tag links carry no history of their own here (bulk imports record the event's row, not its m2m).
     insert_rows(
         Event.tags.through,

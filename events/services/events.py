@@ -56,6 +56,11 @@ def event_save(
             event.save(update_fields=None if creating or fields is None else fields | {"updated_at"})
         finally:
             del event.skip_history_when_saving
+        if not creating and (fields is None or "date_start" in fields):
+            # The roles carry their event's date (the actor index's order).
+            EventActor.objects.filter(event=event).exclude(event_date=event.date_start).update(
+                event_date=event.date_start
+            )
         if roles is not None:
             _set_roles(event, roles, creating)
         if tags is not None:
@@ -79,7 +84,7 @@ def _roles(event: Event, actors: list[tuple[Actor, str]]) -> dict[int, EventActo
     for actor, role in actors:
         if actor.pk in roles:
             raise ValidationError({"actors": [f"{actor.name} is listed twice; an actor has one role."]})
-        event_actor = EventActor(event=event, actor=actor, role=role)
+        event_actor = EventActor(event=event, actor=actor, role=role, event_date=event.date_start)
         validate_for_write(event_actor, exclude={"event"})
         roles[actor.pk] = event_actor
     return roles
@@ -101,7 +106,7 @@ def _set_roles(event: Event, roles: dict[int, EventActor], creating: bool) -> No
                 existing.role = wanted.role
                 existing.save(update_fields=["role"])
     for event_actor in new:
-        event_actor.event = event
+        event_actor.event, event_actor.event_date = event, event.date_start
     if new:
         bulk_create_with_history(new, EventActor)
         mark(events=[event.pk])  # bulk writes send no signals
