@@ -191,9 +191,10 @@ class EventViewSet(ResourceViewSet):
             # The page's keys, then its rows as the database writes them: two queries for any page size.
             queryset = self.filter_queryset(self.get_queryset())
             order_keys = self.get_order_keys(request)
-            given = set(self.applied_filters) - {"ordering"}
+            applied = getattr(self, "applied_filters", {})  # set by the filter backend (core.api.filters)
+            given = set(applied) - {"ordering"}
             name = given.pop() if len(given) == 1 else None
-            if name in ACTOR_ROLE_FILTERS and len(actors := self.applied_filters[name]) == 1:
+            if name in ACTOR_ROLE_FILTERS and len(actors := applied[name] or ()) == 1:
                 # One actor's events, the filter they were given by alone: the page's candidates first.
                 paginator = self.paginator
                 narrowed = one_actors_page(
