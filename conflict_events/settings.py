@@ -174,9 +174,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {
             # WAL lets readers run while a curator or an import writes; NORMAL sync is safe with WAL. A page
             # cache per connection larger than SQLite's 2 MB, which a persistent connection keeps between
-            # requests while nothing is written: at a million events the pages of an actor's or a word's
-            # 2,000 events no longer come back through the file on every request (in process, the actor
-            # filter's p50 16.3 → 13.8 ms). Memory-mapped reads (SQLITE_MMAP_MB) save a little more, but are
+            # requests while nothing is written: at a million events the pages of a word's 2,000 events no
+            # longer come back through the file on every request (in process, text search's p50 31.0 →
+            # 25.6 ms; bench/RESULTS.md). Memory-mapped reads (SQLITE_MMAP_MB) save a little more, but are
             # off by default: every mapped page counts in the process's resident size (a server's peak
             # 101 → 397 MB) and a failed read of the file ends the process (SIGBUS) instead of one request.
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
