@@ -56,8 +56,9 @@ def test_development_defaults_would_fail_check_deploy():
         ({"ANON_THROTTLE_RATE": "lots"}, "ANON_THROTTLE_RATE must look like"),
         ({"DEBUG": "maybe"}, "DEBUG must be one of"),
         ({"DB_CONN_MAX_AGE": "ten"}, "DB_CONN_MAX_AGE must be a whole number"),
-        ({"SQLITE_MMAP_MB": "1G"}, "SQLITE_MMAP_MB must be a whole number"),
-        ({"SQLITE_CACHE_MB": "-5"}, "SQLITE_CACHE_MB must be at least 0"),
+        # Read for an SQLite database only (the suite may run on PostgreSQL: DATABASE_URL is set here).
+        ({"SQLITE_MMAP_MB": "1G", "DATABASE_URL": "sqlite://"}, "SQLITE_MMAP_MB must be a whole number"),
+        ({"SQLITE_CACHE_MB": "-5", "DATABASE_URL": "sqlite://"}, "SQLITE_CACHE_MB must be at least 0"),
         ({"SECURE_HSTS_SECONDS": "-1"}, "SECURE_HSTS_SECONDS must be at least 0"),
     ],
 )
