@@ -104,3 +104,15 @@ def test_a_report_costs_a_constant_per_derivation(api, links):
     # sources of the reports it reached (1).
     assert queries == 10 + 3 * links + (3 if links > 1 else 0)
     assert Report.objects.get(pk=response.json()["id"]).derivations.count() == links
+
+
+def test_moving_an_event_to_another_day_costs_one_statement_more_for_its_roles(api):
+    event = f.EventFactory()
+    f.EventActorFactory(event=event)
+    body = {"date_start": "2021-01-02", "date_end": "2021-01-02"}
+    queries, response = count(lambda: api.patch(f"/api/v1/events/{event.pk}/", body, format="json"))
+    assert response.status_code == 200, response.content
+    # as one field above, plus the roles' copy of the date (1 UPDATE: the actor index's order)
+    assert queries == 1 + 1 + 1 + 2 + 5 <= 11
+    event.refresh_from_db()
+    assert set(event.event_actors.values_list("event_date", flat=True)) == {event.date_start}

@@ -106,7 +106,7 @@ def _set_roles(event: Event, roles: dict[int, EventActor], creating: bool) -> No
                 existing.role = wanted.role
                 existing.save(update_fields=["role"])
     for event_actor in new:
-        event_actor.event, event_actor.event_date = event, event.date_start
+        event_actor.event = event
     if new:
         bulk_create_with_history(new, EventActor)
         mark(events=[event.pk])  # bulk writes send no signals
