@@ -5,6 +5,7 @@ from core.api.filters import FilterSet, ordering_filter, updated_since_filter
 from locations.filters import CountryFilter
 
 from .models import Actor, ActorAlias
+from .selectors import acronym_is
 
 ACTOR_ORDERING = ["name", "updated_at"]
 
@@ -28,4 +29,4 @@ class ActorFilterSet(FilterSet):
     def filter_q(self, queryset, name, value):
         text = value.strip()
         aliases = ActorAlias.objects.filter(actor=OuterRef("pk"), name__icontains=text)
-        return queryset.filter(Q(name__icontains=text) | Q(acronym__iexact=text) | Q(Exists(aliases)))
+        return queryset.filter(Q(name__icontains=text) | acronym_is(text) | Q(Exists(aliases)))

@@ -81,6 +81,8 @@ class Actor(models.Model):
                 condition=Q(kind__in=[choice.value for choice in ActorKind]), name="actor_kind_known"
             ),
         ]
+        # Searches match an acronym in any case (actors.selectors.acronym_is).
+        indexes = [models.Index(Lower("acronym"), name="actor_acronym_lower")]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.acronym})" if self.acronym else self.name

@@ -8,7 +8,7 @@ from django.db.models.lookups import In
 from drf_spectacular.utils import extend_schema_field
 
 from actors.models import Actor, ActorAlias
-from actors.selectors import actors_named
+from actors.selectors import acronym_is, actors_named
 from core.api.filters import (
     FilterSet,
     IdsFilter,
@@ -323,7 +323,7 @@ class EventFilterSet(FilterSet):
         vendor = connections[queryset.db].vendor
         actors = Actor.objects.filter(
             name_contains(Actor, text, vendor)
-            | Q(acronym__iexact=text)
+            | acronym_is(text)
             | Q(pk__in=ActorAlias.objects.filter(name_contains(ActorAlias, text, vendor)).values("actor_id"))
         )
         places = Location.objects.filter(
