@@ -89,9 +89,10 @@ def build_corpus(rng: random.Random) -> None:
             sub = rng.choice(sub_types)
             day = start + datetime.timedelta(days=rng.randrange(3650))
             best = rng.choice([None, 0, 1, 2, 5, 10, 40])
+            place = rng.choice(districts)
             batch.append(Event(
                 date_start=day, date_end=day, event_type_id=sub.event_type_id, sub_event_type=sub,
-                location=rng.choice(districts), geo_precision=3, fatalities_best=best,
+                location=place, country_id=place.country_pk, geo_precision=3, fatalities_best=best,
                 summary="Synthetic event", verification=rng.choice(statuses),
             ))  # fmt: skip
         created = Event.objects.bulk_create(batch)

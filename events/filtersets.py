@@ -3,8 +3,7 @@ from dataclasses import replace
 import django_filters
 from django import forms
 from django.db import connections
-from django.db.models import Exists, F, OuterRef, Q, Value
-from django.db.models.lookups import In
+from django.db.models import Exists, OuterRef, Q
 from drf_spectacular.utils import extend_schema_field
 
 from actors.models import Actor, ActorAlias
@@ -245,12 +244,11 @@ class EventFilterSet(FilterSet):
         if not self.walks_the_date_index(name) or connections[queryset.db].vendor != "sqlite":
             return queryset.filter(events_inside(country))
         # SQLite cannot read a page in date order from many places' (place, date) ranges at once: it would
-        # read every event of the country, then sort them (a country holds a large share of the events). With
-        # the place column hidden from the planner (+ 0) it walks the date index instead and tests each event's
-        # place, which that index holds, against the country's places, read once: 2 instead of 7 ms (by place)
-        # for a country with 2% of a million events.
-        places = Location.objects.within(country).order_by().values("pk")
-        return queryset.filter(In(F("location_id") + Value(0), places))
+        # read every event of the country, then sort them (a country holds a large share of the events); it
+        # walked the date index testing each event's place (1.1 ms for a page of a country with 2% of a
+        # million events). Each event carries its place's country (Event.country, derived), whose
+        # (country, date, id) index holds the page in order: 0.03 ms.
+        return queryset.filter(country=country.pk)
 
     def walks_the_date_index(self, name: str) -> bool:
         """Whether a page filtered by `name` is best read in date order, from the date index or from an event

@@ -13,7 +13,8 @@ from django.dispatch import receiver
 
 from actors.models import Actor
 from core.history import HistoricalRecords
-from locations.models import Location, coordinate_constraints
+from locations.models import Location, coordinate_constraints, country_of
+from locations.tree import place_moved
 from sources.models import Report
 
 from .precision import DatePrecision, GeoPrecision
@@ -134,7 +135,7 @@ EVENT_DERIVED_FIELDS = [
     *(f"{prefix}_{part}" for prefix in SUBJECT_PREFIXES.values() for part in ("verification", "reason")),
     "claimed_fatalities_low", "claimed_fatalities_high",
 ]  # fmt: skip
-EVENT_HISTORY = HistoricalRecords(m2m_fields=["tags"], excluded_fields=EVENT_DERIVED_FIELDS)
+EVENT_HISTORY = HistoricalRecords(m2m_fields=["tags"], excluded_fields=[*EVENT_DERIVED_FIELDS, "country"])
 
 
 class EventQuerySet(models.QuerySet):
@@ -216,6 +217,19 @@ class Event(models.Model):
         db_index=False,
         related_name="events",
         help_text="The most precise place known.",
+    )
+    # Derived: the country the place is in (the place itself for a country), written with the place by the
+    # write paths and when a place moves to another country (`country_of`, `_events_follow_their_place`).
+    # A page of one country's events reads it from its own index in date order (SQLite cannot read one
+    # from the ranges of a country's thousands of places at once).
+    country = models.ForeignKey(
+        Location,
+        on_delete=models.PROTECT,
+        db_index=False,
+        related_name="+",
+        null=True,
+        editable=False,
+        help_text="The country of the place (derived).",
     )
     geo_precision = models.PositiveSmallIntegerField(
         choices=GeoPrecision.choices,
@@ -370,6 +384,13 @@ class Event(models.Model):
             # event was read from the table), and a page's ids never need the table.
             models.Index(fields=["date_start", "id", "location", "deleted_at"], name="event_date_start_id"),
             models.Index(fields=["updated_at", "id"], name="event_updated_at_id"),
+            # A page of one country's live events, newest first: 0.03 instead of 1.1 ms for a country with 2%
+            # of a million events, where the date index was walked testing each event's place.
+            models.Index(
+                fields=["country", "date_start", "id"],
+                name="event_country_date",
+                condition=Q(deleted_at__isnull=True),
+            ),
             # By place and date, and everything the curated statistics read (event_stats): a country's
             # monthly counts are read from this index alone, 12 instead of 47 ms at a million events, where
             # each of the country's events was read from the table at random.
@@ -522,6 +543,29 @@ class EventActor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor} as {self.get_role_display()}"
+
+
+@receiver(pre_save, sender=Event)
+def _event_in_its_country(sender, instance: Event, using: str, update_fields=None, **kwargs) -> None:
+    """An event saved without the services (a fixture as loaded, a plain save) is given its place's country
+    when it is saved whole; `events.services.event_save` sets it itself, with the place."""
+    if update_fields is not None or instance.location_id is None:
+        return
+    if Event.location.is_cached(instance) and instance.location.pk == instance.location_id:
+        instance.country_id = instance.location.country_pk
+        return
+    path = Location.objects.db_manager(using).filter(pk=instance.location_id).values_list("path", flat=True)
+    path = path.first()  # None: no such place (the database refuses the reference)
+    instance.country_id = None if path is None else country_of(instance.location_id, path)
+
+
+@receiver(place_moved)
+def _events_follow_their_place(sender, location: Location, prefix: str, **kwargs) -> None:
+    """A place moved (into another country, perhaps): its events' and its subtree's events' country follows,
+    in one UPDATE of those whose country it changes."""
+    inside = Location.objects.filter(Q(pk=location.pk) | Q(path__startswith=prefix)).values("pk")
+    country = location.country_pk
+    Event.all_objects.filter(location__in=inside).exclude(country=country).update(country=country)
 
 
 @receiver(pre_save, sender=EventActor)

@@ -34,6 +34,13 @@ def coordinate_constraints(prefix: str) -> list[models.CheckConstraint]:
     ]
 
 
+def country_of(pk: int | None, path: str) -> int | None:
+    """The id of the country a place is in, from its id and materialised path ("/1/8/": country 1; "/": the
+    place is itself a country)."""
+    first = path[1 : path.find("/", 1)] if len(path) > 1 else ""
+    return int(first) if first else pk
+
+
 class LocationQuerySet(models.QuerySet):
     def within(self, location: "Location") -> "LocationQuerySet":
         """The location and everything inside it, by materialised path: one indexed prefix scan."""
@@ -148,6 +155,11 @@ class Location(models.Model):
     @property
     def descendant_path_prefix(self) -> str:
         return f"{self.path}{self.pk}/"
+
+    @property
+    def country_pk(self) -> int | None:
+        """The id of the country the place is in: the first of its path, or its own for a country."""
+        return country_of(self.pk, self.path)
 
     @property
     def ancestor_ids(self) -> list[int]:

@@ -4,7 +4,7 @@ from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 
 from .models import Location
-from .tree import location_assign_path, locations_move_subtree
+from .tree import location_assign_path, locations_move_subtree, place_moved
 
 
 @receiver(pre_save, sender=Location)
@@ -23,3 +23,4 @@ def location_subtree_after_save(sender, instance, **kwargs):
     if moved:
         locations_move_subtree(*moved)
         instance._moved = None
+        place_moved.send(sender=Location, location=instance, prefix=moved[1])

@@ -7,8 +7,13 @@ whole subtree's paths in one UPDATE.
 
 from django.db.models import Value
 from django.db.models.functions import Concat, Substr
+from django.dispatch import Signal
 
 from .models import Location
+
+# Sent after a place moved and its subtree's paths followed, with `location` (as saved) and `prefix` (its
+# descendants' new path prefix): what other apps keep of a place's position (an event's country) follows.
+place_moved = Signal()
 
 
 def location_path(parent: Location | None) -> str:

@@ -3,6 +3,7 @@ write, and the indexes the list shapes need are the ones the database uses (plan
 
 import datetime
 import re
+from dataclasses import replace
 
 import pytest
 from django.core.management import call_command
@@ -234,12 +235,12 @@ def test_a_text_search_finds_acronyms_through_their_index_in_any_case(client):
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="how SQLite plans a page of a country's events")
-def test_a_country_page_walks_the_date_index_and_tests_the_place(client, seed):
+def test_a_country_page_reads_the_countrys_date_index(client, seed):
     """SQLite cannot merge many places' (place, date) ranges in date order: reading the country's events by
-    place means reading all of them, then sorting. The list walks the date index instead, which holds each
-    event's place and deletion mark: no event is read from the table to be tested."""
+    place means reading all of them, then sorting. Each event carries its place's country, and the
+    (country, date, id) index holds a country's page in order."""
     plan = _plan(_main_query(client, country="AF"))
-    assert "COVERING INDEX event_date_start_id" in plan and "USE TEMP B-TREE FOR ORDER BY" not in plan
+    assert "event_country_date (country_id=?)" in plan and "USE TEMP B-TREE FOR ORDER BY" not in plan
 
 
 def test_everything_inside_a_place_is_one_range_of_the_path_index(seed):
@@ -455,6 +456,65 @@ def test_a_roles_event_date_is_its_events_date_through_every_write():
     imported = Event.objects.get(acled_event_id="RD1")
     assert imported.date_start == datetime.date(2022, 5, 9)
     assert stale() == [] and imported.event_actors.count() == 2
+
+
+def test_an_events_country_is_its_places_country_through_every_write(client, seed):
+    """The event's copy of its place's country (the country index) follows the place through the write
+    pipeline, the API, the bulk path, fixtures, plain saves, and a place moved into another country; and
+    the country filter finds exactly the events inside the country by path, as the other filters do."""
+    from events.services import event_save
+    from events.services.bulk import CountryRef, EventRow, events_bulk_write
+    from locations.models import Location
+    from locations.services import location_save
+
+    def stale() -> list:
+        wrong = [
+            (event.pk, event.country_id, event.location.country_pk)
+            for event in Event.all_objects.select_related("location")
+            if event.country_id != event.location.country_pk
+        ]
+        assert Event.all_objects.exists()
+        return wrong
+
+    def by_filter(code: str) -> set[int]:
+        return ids(client, country=code, page_size=500)
+
+    def by_path(code: str) -> set[int]:
+        country = Location.objects.get(level=0, iso2=code)
+        return set(
+            Event.objects.filter(location__in=Location.objects.within(country)).values_list("pk", flat=True)
+        )
+
+    assert stale() == [] and by_filter("AF") == by_path("AF") != set()  # the seed, loaded as a fixture
+    afghanistan = Location.objects.get(iso2="AF")
+    pakistan = f.CountryFactory(name="Pakistan", iso2="PK", iso3="PAK")
+    province = f.LocationFactory(level=1, parent=afghanistan, name="Moving Province")
+    town = f.LocationFactory(level=4, parent=province, name="Moving Town")
+    at_town = f.EventFactory(location=town)  # a plain save
+    at_country = f.EventFactory(location=afghanistan)
+    assert stale() == [] and at_country.country_id == afghanistan.pk
+    at_country.location = town
+    event_save(event=at_country, fields=["location"])
+    assert stale() == []
+    province.parent = pakistan
+    location_save(location=province)  # the province and its town move to Pakistan, with their events
+    assert stale() == [] and Event.objects.get(pk=at_town.pk).country_id == pakistan.pk
+    assert by_filter("PK") == by_path("PK") >= {at_town.pk, at_country.pk}
+    assert by_filter("AF") == by_path("AF") and at_town.pk not in by_filter("AF")
+
+    row = EventRow(
+        line=2, fields={"acled_event_id": "CY1", "date_start": datetime.date(2022, 5, 1),
+                        "date_end": datetime.date(2022, 5, 1), "date_precision": 1, "geo_precision": 1,
+                        "summary": "Imported"},
+        sub_event_type="armed-clash", country=CountryRef("Countryland", iso3="CYL"), places=("Province", "Town"),
+    )  # fmt: skip
+    events_bulk_write([row])
+    events_bulk_write([replace(row, country=CountryRef("Afghanistan", iso3="AFG"))])  # moved by re-import
+    imported = Event.objects.get(acled_event_id="CY1")
+    assert stale() == [] and imported.country_id == afghanistan.pk and imported.pk in by_filter("AF")
+
+    made = event_save(event=f.EventFactory.build(location=Location.objects.get(pk=town.pk)))
+    assert stale() == [] and made.pk in by_filter("PK")
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="how SQLite plans an export's chunk")

@@ -66,12 +66,13 @@ EXTERNAL_KEYS = ("acled_event_id", "ucdp_ged_id")
 EVENT_COLUMNS = [f.attname for f in Event._meta.concrete_fields if not f.primary_key]
 UPDATABLE = [
     "date_start", "date_end", "date_precision", "event_type_id", "sub_event_type_id", "location_id",
-    "geo_precision", "latitude", "longitude", "fatalities_low", "fatalities_best", "fatalities_high",
+    "country_id", "geo_precision", "latitude", "longitude", "fatalities_low", "fatalities_best", "fatalities_high",
     "civilian_targeting", "summary", "notes", "acled_event_id", "ucdp_ged_id",
 ]  # fmt: skip
 EVENT_ATTNAMES = frozenset(f.attname for f in Event._meta.concrete_fields)
-# Not validated per row: the place is resolved when written, and the types were just looked up.
-NOT_VALIDATED = frozenset({"location", "sub_event_type", "event_type"})
+# Not validated per row: the place (and its country) is resolved when written, and the types were just
+# looked up.
+NOT_VALIDATED = frozenset({"location", "country", "sub_event_type", "event_type"})
 _event_row = itemgetter(*EVENT_COLUMNS)
 _updatable = itemgetter(*UPDATABLE)
 
@@ -545,8 +546,10 @@ class EventsBulkWriter:
             resolver.load_tags(t for row in rows for t in row.tags)
 
         actors = resolver.actors
+        countries = resolver.countries
         for p, place in zip(pending, places, strict=True):
             p.values["location_id"] = place
+            p.values["country_id"] = countries[_country_key(p.row.country)].pk  # derived, with the place
             p.roles = roles = {}
             for ref, role in p.row.actors:
                 roles.setdefault(actors[fold(ref.name)], role)  # one role per actor: the first listed

@@ -46,7 +46,11 @@ def event_save(
         event.verdict_at = timezone.now() if event.verdict else None
         if fields is not None:
             fields |= {"verdict_by", "verdict_at"}
-    validate_for_write(event)
+    validate_for_write(event, exclude={"country"})  # derived below, from the place just validated
+    if creating or fields is None or "location" in fields:
+        event.country_id = event.location.country_pk  # derived: the place's country (for its index)
+        if fields is not None:
+            fields.add("country")
     roles = _roles(event, actors) if actors is not None else None
     tags = _tag_names(tags) if tags is not None else None
     with integrity_errors_as_validation(), transaction.atomic(savepoint=False), deferred():
