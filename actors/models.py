@@ -81,8 +81,9 @@ class Actor(models.Model):
                 condition=Q(kind__in=[choice.value for choice in ActorKind]), name="actor_kind_known"
             ),
         ]
-        # Searches match an acronym in any case (actors.selectors.acronym_is).
-        indexes = [models.Index(Lower("acronym"), name="actor_acronym_lower")]
+        # Searches match an acronym in any case (actors.selectors.acronym_is). Only actors that have one: most
+        # have none, and with every empty acronym under one key SQLite's statistics judged the index useless.
+        indexes = [models.Index(Lower("acronym"), name="actor_acronym_lower", condition=~Q(acronym=""))]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.acronym})" if self.acronym else self.name

@@ -8,9 +8,10 @@ from .models import Actor, ActorAlias
 
 
 def acronym_is(text: str) -> Q:
-    """Actors whose acronym is `text` in any case, through the index on the lower-cased acronym (`iexact`
-    is `LIKE` on SQLite and `UPPER(…) =` on PostgreSQL, which no index serves: a scan of every actor)."""
-    return Q(Exact(Lower("acronym"), Lower(Value(text))))
+    """Actors whose acronym is `text` in any case, through the index on the lower-cased acronyms there are
+    (`iexact` is `LIKE` on SQLite and `UPPER(…) =` on PostgreSQL, which no index serves: a scan of every
+    actor). The index holds only actors with an acronym: the condition says so, so that it can be used."""
+    return Q(Exact(Lower("acronym"), Lower(Value(text)))) & ~Q(acronym="")
 
 
 def actors_named(text: str) -> QuerySet[Actor]:
