@@ -103,3 +103,45 @@ def test_a_prepared_ids_query_needs_one_ids_condition(db):
 
     with pytest.raises(ValueError, match="exactly one"):
         IdsQuery(lambda ids: Claim.objects.filter(pk__in=ids).values_list("pk")).rows([1])
+
+
+TRICKY_NAMES = ["Kabul Front", 'The "Quoted" Brigade', "50% Militia", "Under_Score Group", "Back\\slash Unit",
+                "Panjšir Resistance", "Ka", "K"]  # fmt: skip
+TRICKY_TEXTS = ["kab", "Ka", "k", '"quoted"', 'he "q', "50%", "0%", "_", "r_s", "\\", "k\\s", "panjš", "PANJ",
+                "nrf", "Ša", "zz", "%", '"']  # fmt: skip
+
+
+@pytest.mark.parametrize("named_in", ["actors_named_in", "places_named_in"])
+def test_a_prepared_text_query_gives_the_orms_rows_for_any_text(db, named_in):
+    """The search's first reads, compiled once per length class: for texts with quotes, LIKE's wildcards,
+    backslashes, letters outside ASCII, short and long, the same ids as the queryset built for the text."""
+    from core.db.prepared import TextQuery
+    from events import filtersets
+
+    for name in TRICKY_NAMES:
+        f.ActorFactory(name=name, acronym="NRF" if name == "K" else "")
+        f.LocationFactory(name=name)
+    function = getattr(filtersets, named_in)
+    built = []
+
+    def queryset_for(text, vendor):
+        built.append(text)
+        return function(text, vendor).values_list("pk")
+
+    query = TextQuery(queryset_for)
+    found_any = False
+    for text in TRICKY_TEXTS:
+        expected = sorted(function(text, connection.vendor).values_list("pk"))
+        assert sorted(query.rows(text, "default")) == expected, text
+        found_any |= bool(expected)
+    assert found_any
+    assert len(built) == 2  # once for texts of three characters or more, once for shorter ones
+
+
+def test_a_prepared_text_query_refuses_a_text_it_cannot_rebind(db):
+    from core.db.prepared import TextQuery
+    from sources.models import Source
+
+    query = TextQuery(lambda text, vendor: Source.objects.filter(name__startswith=text).values_list("pk"))
+    with pytest.raises(ValueError, match="cannot rebind"):
+        query.rows("abc", "default")

@@ -8,6 +8,8 @@ compiles its queryset once per database alias (and thread: a compiler and its co
 thread's own connection), then puts each call's ids into that SQL and converts the values with the
 converters Django would apply (dates and times on SQLite), so the rows are the ORM's.
 The queries still go through the connection's cursor: query logging and counting see them as before.
+
+`TextQuery` does the same for a query whose only variable is a text (a search's first reads).
 """
 
 import threading
@@ -62,4 +64,61 @@ class IdsQuery:
         converters = compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]])
         compiled = _Compiled(f"{head}IN (", f"){rest[0]}", tuple(params), compiler, converters)
         self._compiled[alias, threading.get_ident()] = compiled
+        return compiled
+
+
+# What a text query is compiled with, by whether the text is a short one (queries may take another form for
+# texts under three characters: the trigram indexes need three): control characters, which no transform of
+# the text below changes and no other value of a query holds.
+_TEXT_PLACEHOLDERS = {False: "\x01\x02", True: "\x01\x02\x03"}
+
+
+def _text_binders(params: tuple, placeholder: str, ops) -> list[Callable[[str], object]]:
+    """For each parameter of a query compiled with `placeholder` for its text, how to bind it for another
+    text: the text itself, as a quoted FTS phrase, as a LIKE pattern for `contains`, or a constant."""
+
+    def binder(param) -> Callable[[str], object]:
+        if param == placeholder:
+            return lambda text: text
+        if param == f'"{placeholder}"':
+            return lambda text: '"' + text.replace('"', '""') + '"'
+        if param == f"%{placeholder}%":
+            return lambda text: f"%{ops.prep_for_like_query(text)}%"
+        if isinstance(param, str) and placeholder in param:
+            raise ValueError(f"TextQuery cannot rebind the parameter {param!r}")
+        return lambda text: param
+
+    return [binder(param) for param in params]
+
+
+class TextQuery:
+    """`queryset_for(text, vendor)` (a values_list() whose only variable is `text`, as itself, a quoted
+    full-text phrase or a `contains` pattern), compiled once per database, thread and length class of the
+    text; `rows(text, alias)` gives what `list(queryset_for(text, vendor).using(alias))` gives, as tuples. For the reads
+    a text search makes first (which places and actors its words name): building and compiling those
+    querysets cost more than running them."""
+
+    def __init__(self, queryset_for: Callable[[str, str], QuerySet]):
+        self.queryset_for = queryset_for
+        self._compiled: dict[tuple[str, int, bool], tuple[str, list, object, dict]] = {}
+
+    def rows(self, text: str, alias: str) -> list[tuple]:
+        key = (alias, threading.get_ident(), len(text) >= 3)
+        compiled = self._compiled.get(key) or self._compile(alias, key)
+        sql, binders, compiler, converters = compiled
+        with connections[alias].cursor() as cursor:
+            cursor.execute(sql, [bind(text) for bind in binders])
+            rows = cursor.fetchall()
+        if converters:
+            rows = [tuple(row) for row in compiler.apply_converters(rows, converters)]
+        return rows
+
+    def _compile(self, alias: str, key: tuple[str, int, bool]) -> tuple[str, list, object, dict]:
+        placeholder = _TEXT_PLACEHOLDERS[key[2]]
+        queryset = self.queryset_for(placeholder, connections[alias].vendor)
+        compiler = queryset.query.chain().get_compiler(using=alias)
+        sql, params = compiler.as_sql()
+        binders = _text_binders(params, placeholder, connections[alias].ops)
+        converters = compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]])
+        compiled = self._compiled[key] = (sql, binders, compiler, converters)
         return compiled
