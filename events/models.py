@@ -8,7 +8,7 @@ from django.db.models import F, Q
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Length, Lower
 from django.db.models.lookups import LessThanOrEqual
-from django.db.models.signals import pre_save
+from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 
 from actors.models import Actor
@@ -548,7 +548,8 @@ class EventActor(models.Model):
 @receiver(pre_save, sender=Event)
 def _event_in_its_country(sender, instance: Event, using: str, update_fields=None, **kwargs) -> None:
     """An event saved without the services (a fixture as loaded, a plain save) is given its place's country
-    when it is saved whole; `events.services.event_save` sets it itself, with the place."""
+    when it is saved whole (in part: `_event_moved_in_part`); `events.services.event_save` sets it itself,
+    with the place."""
     if update_fields is not None or instance.location_id is None:
         return
     if Event.location.is_cached(instance) and instance.location.pk == instance.location_id:
@@ -557,6 +558,18 @@ def _event_in_its_country(sender, instance: Event, using: str, update_fields=Non
     path = Location.objects.db_manager(using).filter(pk=instance.location_id).values_list("path", flat=True)
     path = path.first()  # None: no such place (the database refuses the reference)
     instance.country_id = None if path is None else country_of(instance.location_id, path)
+
+
+@receiver(post_save, sender=Event)
+def _event_moved_in_part(
+    sender, instance: Event, using: str, update_fields=None, raw=False, **kwargs
+) -> None:
+    """A save of some fields that names the place and not its country (`save(update_fields=["location"])`,
+    outside the services): the country follows, by one UPDATE of the row."""
+    if raw or not update_fields or "location" not in update_fields or "country" in update_fields:
+        return
+    _event_in_its_country(sender, instance, using)
+    Event.all_objects.db_manager(using).filter(pk=instance.pk).update(country=instance.country_id)
 
 
 @receiver(place_moved)

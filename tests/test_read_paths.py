@@ -507,6 +507,10 @@ def test_an_events_country_is_its_places_country_through_every_write(client, see
     assert stale() == [] and Event.objects.get(pk=at_town.pk).country_id == pakistan.pk
     assert by_filter("PK") == by_path("PK") >= {at_town.pk, at_country.pk}
     assert by_filter("AF") == by_path("AF") and at_town.pk not in by_filter("AF")
+    back = Event.objects.get(pk=at_town.pk)
+    back.location = afghanistan
+    back.save(update_fields=["location"])  # a save of the place alone, outside the services
+    assert stale() == [] and at_town.pk in by_filter("AF")
 
     row = EventRow(
         line=2, fields={"acled_event_id": "CY1", "date_start": datetime.date(2022, 5, 1),
