@@ -31,6 +31,22 @@ class _Compiled(NamedTuple):
     converters: dict
 
 
+def _converters(compiler) -> dict:
+    """The converters Django applies to the compiled query's selected columns (dates and times on SQLite)."""
+    return compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]])
+
+
+def _fetch(alias: str, sql: str, params, compiler, converters: dict) -> list[tuple]:
+    """Run compiled SQL on the alias's connection (its cursor: logged and counted as the ORM's queries are)
+    and give its rows as the ORM would, converted."""
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if converters:
+        rows = [tuple(row) for row in compiler.apply_converters(rows, converters)]
+    return rows
+
+
 class IdsQuery:
     """`queryset_for(ids)` (a values_list() filtered by `field__in_ids=ids`, nothing else varying), compiled
     once per database and thread; `rows(ids)` gives what `list(queryset_for(ids))` gives, as tuples."""
@@ -48,12 +64,8 @@ class IdsQuery:
             self._template = self.queryset_for([PLACEHOLDER_ID])
         alias = router.db_for_read(self._template.model)
         compiled = self._compiled.get((alias, threading.get_ident())) or self._compile(alias)
-        with connections[alias].cursor() as cursor:
-            cursor.execute(f"{compiled.head}{','.join(map(str, ids))}{compiled.tail}", compiled.params)
-            rows = cursor.fetchall()
-        if compiled.converters:
-            rows = [tuple(row) for row in compiled.compiler.apply_converters(rows, compiled.converters)]
-        return rows
+        sql = f"{compiled.head}{','.join(map(str, ids))}{compiled.tail}"
+        return _fetch(alias, sql, compiled.params, compiled.compiler, compiled.converters)
 
     def _compile(self, alias: str) -> _Compiled:
         compiler = self._template.query.chain().get_compiler(using=alias)
@@ -61,8 +73,7 @@ class IdsQuery:
         head, *rest = sql.split(f"IN ({PLACEHOLDER_ID})")
         if len(rest) != 1:
             raise ValueError(f"IdsQuery needs exactly one `__in_ids` condition, in: {sql}")
-        converters = compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]])
-        compiled = _Compiled(f"{head}IN (", f"){rest[0]}", tuple(params), compiler, converters)
+        compiled = _Compiled(f"{head}IN (", f"){rest[0]}", tuple(params), compiler, _converters(compiler))
         self._compiled[alias, threading.get_ident()] = compiled
         return compiled
 
@@ -94,9 +105,9 @@ def _text_binders(params: tuple, placeholder: str, ops) -> list[Callable[[str], 
 class TextQuery:
     """`queryset_for(text, vendor)` (a values_list() whose only variable is `text`, as itself, a quoted
     full-text phrase or a `contains` pattern), compiled once per database, thread and length class of the
-    text; `rows(text, alias)` gives what `list(queryset_for(text, vendor).using(alias))` gives, as tuples. For the reads
-    a text search makes first (which places and actors its words name): building and compiling those
-    querysets cost more than running them."""
+    text; `rows(text, alias)` gives what `list(queryset_for(text, vendor).using(alias))` gives, as
+    tuples. For the reads a text search makes first (which places and actors its words name): building and
+    compiling those querysets cost more than running them."""
 
     def __init__(self, queryset_for: Callable[[str, str], QuerySet]):
         self.queryset_for = queryset_for
@@ -106,12 +117,7 @@ class TextQuery:
         key = (alias, threading.get_ident(), len(text) >= 3)
         compiled = self._compiled.get(key) or self._compile(alias, key)
         sql, binders, compiler, converters = compiled
-        with connections[alias].cursor() as cursor:
-            cursor.execute(sql, [bind(text) for bind in binders])
-            rows = cursor.fetchall()
-        if converters:
-            rows = [tuple(row) for row in compiler.apply_converters(rows, converters)]
-        return rows
+        return _fetch(alias, sql, [bind(text) for bind in binders], compiler, converters)
 
     def _compile(self, alias: str, key: tuple[str, int, bool]) -> tuple[str, list, object, dict]:
         placeholder = _TEXT_PLACEHOLDERS[key[2]]
@@ -119,6 +125,5 @@ class TextQuery:
         compiler = queryset.query.chain().get_compiler(using=alias)
         sql, params = compiler.as_sql()
         binders = _text_binders(params, placeholder, connections[alias].ops)
-        converters = compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]])
-        compiled = self._compiled[key] = (sql, binders, compiler, converters)
+        compiled = self._compiled[key] = (sql, binders, compiler, _converters(compiler))
         return compiled
