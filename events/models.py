@@ -550,14 +550,8 @@ def _event_in_its_country(sender, instance: Event, using: str, update_fields=Non
     """An event saved without the services (a fixture as loaded, a plain save) is given its place's country
     when it is saved whole (in part: `_event_moved_in_part`); `events.services.event_save` sets it itself,
     with the place."""
-    if update_fields is not None or instance.location_id is None:
-        return
-    if Event.location.is_cached(instance) and instance.location.pk == instance.location_id:
-        instance.country_id = instance.location.country_pk
-        return
-    path = Location.objects.db_manager(using).filter(pk=instance.location_id).values_list("path", flat=True)
-    path = path.first()  # None: no such place (the database refuses the reference)
-    instance.country_id = None if path is None else country_of(instance.location_id, path)
+    if update_fields is None and instance.location_id is not None:
+        instance.country_id = _place_country(instance, using)
 
 
 @receiver(post_save, sender=Event)
@@ -568,8 +562,18 @@ def _event_moved_in_part(
     outside the services): the country follows, by one UPDATE of the row."""
     if raw or not update_fields or "location" not in update_fields or "country" in update_fields:
         return
-    _event_in_its_country(sender, instance, using)
+    instance.country_id = _place_country(instance, using)
     Event.all_objects.db_manager(using).filter(pk=instance.pk).update(country=instance.country_id)
+
+
+def _place_country(event: Event, using: str) -> int | None:
+    """The country of the event's place: from the place in hand, else from its path (None: no such place,
+    and the database refuses the reference)."""
+    if Event.location.is_cached(event) and event.location.pk == event.location_id:
+        return event.location.country_pk
+    path = Location.objects.db_manager(using).filter(pk=event.location_id).values_list("path", flat=True)
+    path = path.first()
+    return None if path is None else country_of(event.location_id, path)
 
 
 @receiver(place_moved)
