@@ -116,3 +116,32 @@ def test_moving_an_event_to_another_day_costs_one_statement_more_for_its_roles(a
     assert queries == 1 + 1 + 1 + 2 + 5 <= 11
     event.refresh_from_db()
     assert set(event.event_actors.values_list("event_date", flat=True)) == {event.date_start}
+
+
+def test_moving_an_event_to_another_country_costs_what_any_field_does(api):
+    event = f.EventFactory()
+    elsewhere = f.LocationFactory(parent=f.CountryFactory(name="Elsewhere", iso2="EW", iso3="EWH"))
+    queries, response = count(
+        lambda: api.patch(f"/api/v1/events/{event.pk}/", {"location": elsewhere.pk}, format="json")
+    )
+    assert response.status_code == 200, response.content
+    # the row, locked; the place (validation); UPDATE, its country in the same statement; history row and
+    # its tag snapshot (2); answer: event, claims, roles, tags, lineage (5)
+    assert queries == 1 + 1 + 1 + 2 + 5 <= 10
+    event.refresh_from_db()
+    assert event.country_id == elsewhere.parent_id
+
+
+def test_moving_a_place_to_another_country_costs_one_statement_for_its_events(api):
+    event = f.EventFactory()
+    f.EventFactory.create_batch(3, location=event.location)
+    elsewhere = f.CountryFactory(name="Elsewhere", iso2="EW", iso3="EWH")
+    province = event.location
+    queries, response = count(
+        lambda: api.patch(f"/api/v1/locations/{province.pk}/", {"parent": elsewhere.pk}, format="json")
+    )
+    assert response.status_code == 200, response.content
+    # the row, locked; the parent (validation); UPDATE and its history row (2); the subtree's paths (1);
+    # its events' country, all of them (1); answer: the place, its aliases, its lineage (3)
+    assert queries == 1 + 1 + 2 + 1 + 1 + 3 <= 9
+    assert set(Event.objects.filter(location=province).values_list("country_id", flat=True)) == {elsewhere.pk}
